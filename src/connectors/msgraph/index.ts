@@ -1,0 +1,18 @@
+/**
+ * Microsoft Graph / Entra ID connector (seed 002).
+ * Capabilities only so far: validation and scheduling know what this type supports; its extract
+ * and actions are added in this folder without touching the engine.
+ */
+
+import { findSecretRefs } from '../secret-refs.js';
+import type { ConnectorType } from '../types.js';
+
+export const msgraphConnector: ConnectorType = {
+  type: 'msgraph',
+  usages: ['scheduled', 'event', 'authentication'],
+  incremental: true,
+  secretRefs: (c) => [
+    ...findSecretRefs(c.spec.webApi, ['spec', 'webApi']),
+    ...findSecretRefs(c.spec.msgraph, ['spec', 'msgraph']),
+  ],
+};

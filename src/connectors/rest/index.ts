@@ -1,0 +1,22 @@
+/** Generic REST API connector (seed 000): scheduled extract and connection check. */
+import { findSecretRefs } from '../secret-refs.js';
+import type { ConnectorType } from '../types.js';
+import { checkRestConnection } from './check.js';
+import { extractRest } from './extract.js';
+
+export { checkRestConnection } from './check.js';
+export { extractRest } from './extract.js';
+export type { RetryOptions } from './http.js';
+export type { RestRuntimeOptions } from './session.js';
+
+export const restConnector: ConnectorType = {
+  type: 'rest',
+  usages: ['scheduled', 'event'],
+  incremental: false,
+  secretRefs: (c) => [
+    ...findSecretRefs(c.spec.webApi, ['spec', 'webApi']),
+    ...findSecretRefs(c.spec.rest, ['spec', 'rest']),
+  ],
+  extract: (ctx) => extractRest(ctx),
+  checkConnection: (ctx) => checkRestConnection(ctx),
+};

@@ -1,0 +1,134 @@
+/**
+ * Pages of one query, streamed. Each pagination type decides the next request; end of data is detected
+ * defensively because real APIs end in many ways: an empty page, a short page (offset and page styles),
+ * no next link or token, a next link or token already seen (a loop), or a page identical to the one
+ * before (an API that ignores the paging parameters and repeats itself). The safety threshold in the
+ * API client bounds whatever slips through.
+ */
+import { createHash } from 'node:crypto';
+import type { Logger } from '../../log/logger.js';
+import { ExtractError } from '../types.js';
+import type { ApiResponse, RestApi } from './api.js';
+import type { PagingPlan } from './config.js';
+import { headerValue } from './http.js';
+import { findLink } from './link-header.js';
+import { readMarker } from './records.js';
+import { assertSameOrigin, describeRequest, withParams } from './url.js';
+
+export interface Page {
+  /** 0 for the first page. */
+  index: number;
+  response: ApiResponse;
+  /** The page's records; undefined when the response is not a list (a subquery answering with one object). */
+  rows: unknown[] | undefined;
+}
+
+export interface PaginateOptions {
+  api: RestApi;
+  plan: PagingPlan;
+  /** The query's URL before paging parameters. */
+  url: URL;
+  /** Next links must stay on this origin: the connector's credentials go with them. */
+  origin: URL;
+  /** Extracts the records of a response; may throw (the main query insists on an array). */
+  rows: (response: ApiResponse) => unknown[] | undefined;
+  log: Logger;
+}
+
+export async function* paginate(options: PaginateOptions): AsyncGenerator<Page> {
+  const { api, plan, log } = options;
+  let url: URL | undefined = firstUrl(plan, options.url);
+  // Every link or token followed, to stop when the API sends us in a circle.
+  const followed = new Set<string>(plan.type === 'linkToken' ? [url.href] : []);
+  let previousHash: string | undefined;
+  for (let index = 0; url; index++) {
+    const response = await api.getJson(url);
+    const rows = options.rows(response);
+    if (rows === undefined || rows.length === 0) {
+      yield { index, response, rows };
+      return;
+    }
+    const hash = createHash('sha256').update(JSON.stringify(rows)).digest('hex');
+    if (hash === previousHash) {
+      log.warn(
+        { request: describeRequest('GET', url), page: index + 1 },
+        'REST page is identical to the previous one; the API seems to ignore the paging parameters, stopping here',
+      );
+      return;
+    }
+    previousHash = hash;
+    yield { index, response, rows };
+    url = nextUrl(options, response, rows, index, followed);
+  }
+}
+
+function firstUrl(plan: PagingPlan, url: URL): URL {
+  switch (plan.type) {
+    case 'startOffset':
+      return withParams(url, { [plan.startParam]: plan.firstIndex, [plan.limitParam]: plan.pageSize });
+    case 'pageIncrement':
+      return withParams(url, { [plan.pageParam]: plan.firstPage, [plan.sizeParam]: plan.pageSize });
+    default:
+      return url;
+  }
+}
+
+function nextUrl(
+  options: PaginateOptions,
+  response: ApiResponse,
+  rows: unknown[],
+  index: number,
+  followed: Set<string>,
+): URL | undefined {
+  const { plan, log } = options;
+  const where = describeRequest('GET', response.url);
+  switch (plan.type) {
+    case 'none':
+      return undefined;
+    case 'startOffset':
+      if (rows.length < plan.pageSize) return undefined;
+      return withParams(options.url, {
+        [plan.startParam]: plan.firstIndex + (index + 1) * plan.pageSize,
+        [plan.limitParam]: plan.pageSize,
+      });
+    case 'pageIncrement':
+      if (rows.length < plan.pageSize) return undefined;
+      return withParams(options.url, { [plan.pageParam]: plan.firstPage + index + 1, [plan.sizeParam]: plan.pageSize });
+    case 'linkToken': {
+      const link = plan.linkHeader
+        ? findLink(headerValue(response.headers, 'link'), 'next')
+        : readMarker(response.body, plan.nextLinkPath ?? '', 'spec.rest.pagination.nextLinkPath');
+      if (link === undefined || link === null || link === '') return undefined;
+      if (typeof link !== 'string') {
+        throw new ExtractError(`next link "${plan.nextLinkPath}" in the response from ${where} is not a string`);
+      }
+      let next: URL;
+      try {
+        // Relative links are resolved against the request that returned them (RFC 3986 §5).
+        next = new URL(link, response.url);
+      } catch {
+        throw new ExtractError(`next link in the response from ${where} is not a valid URL`);
+      }
+      assertSameOrigin(next, options.origin, `next link from ${where} (${next.origin})`);
+      return seenBefore(followed, next.href, log, where) ? undefined : next;
+    }
+    case 'linkAttributeToken': {
+      const token = readMarker(response.body, plan.tokenPath, 'spec.rest.pagination.tokenPath');
+      if (token === undefined || token === null || token === '') return undefined;
+      if (typeof token !== 'string' && typeof token !== 'number') {
+        throw new ExtractError(`page token "${plan.tokenPath}" in the response from ${where} is not a string`);
+      }
+      if (seenBefore(followed, String(token), log, where)) return undefined;
+      return withParams(options.url, { [plan.tokenParam]: String(token) });
+    }
+  }
+}
+
+function seenBefore(followed: Set<string>, key: string, log: Logger, where: string): boolean {
+  if (followed.has(key)) {
+    log.warn({ request: where }, 'REST API sent a next link or page token seen before (a loop); stopping here');
+    return true;
+  }
+  followed.add(key);
+  return false;
+}

@@ -1,0 +1,128 @@
+/**
+ * Everything one run (or one connection check) shares: the dispatcher with its TLS settings, the HTTP
+ * client with retries, authentication, the API client with its call budget, and the scrubber that keeps
+ * secret values out of messages. Closing the session cancels whatever is still in flight.
+ */
+
+import type { RestConnector } from '../../generated/types.js';
+import type { Logger } from '../../log/logger.js';
+import type { Connector } from '../../model/resources.js';
+import { SecretNotFoundError, type SecretResolver } from '../../secrets/resolver.js';
+import { ExtractError } from '../types.js';
+import { mergeHeaders, RestApi } from './api.js';
+import { createAuthenticator } from './auth.js';
+import { CallBudget } from './budget.js';
+import { restBlock, timeoutMs } from './config.js';
+import { DEFAULT_RETRY, HttpClient, type RetryOptions } from './http.js';
+import { SecretScrubber } from './redact.js';
+import { createDispatcher } from './tls.js';
+
+/** Knobs for tests and embedders; production uses the defaults. */
+export interface RestRuntimeOptions {
+  retry?: Partial<RetryOptions>;
+  /** Rows whose subqueries run at the same time (default 4). */
+  subqueryConcurrency?: number;
+}
+
+export interface SessionContext {
+  connector: Connector;
+  namespace: string;
+  secrets: SecretResolver;
+  signal: AbortSignal;
+  log: Logger;
+}
+
+export interface SessionOptions extends RestRuntimeOptions {
+  taskHeaders?: Record<string, string>;
+  errorMarker?: string;
+  safetyThreshold: number;
+}
+
+export interface RestSession {
+  rest: RestConnector;
+  baseUrl: URL;
+  api: RestApi;
+  budget: CallBudget;
+  scrubber: SecretScrubber;
+  close(): Promise<void>;
+  /** Converts anything thrown during the session into an ExtractError without secret values. */
+  toExtractError(e: unknown): unknown;
+}
+
+export async function openSession(ctx: SessionContext, options: SessionOptions): Promise<RestSession> {
+  const scrubber = new SecretScrubber();
+  const rest = restBlock(ctx.connector);
+  let baseUrl: URL;
+  try {
+    baseUrl = new URL(rest.baseUrl);
+  } catch {
+    throw new ExtractError(`spec.rest.baseUrl "${rest.baseUrl}" is not a valid URL`);
+  }
+  // Aborted by the run's signal or by close(), so that a consumer that stops early cancels subqueries in flight.
+  const controller = new AbortController();
+  const forward = (): void => controller.abort(ctx.signal.reason);
+  if (ctx.signal.aborted) forward();
+  ctx.signal.addEventListener('abort', forward, { once: true });
+  const dispatcher = await createDispatcher(rest, ctx.secrets, ctx.namespace).catch((e: unknown) => {
+    ctx.signal.removeEventListener('abort', forward);
+    throw toExtractError(e, scrubber, ctx.signal);
+  });
+  const close = async (): Promise<void> => {
+    ctx.signal.removeEventListener('abort', forward);
+    if (!controller.signal.aborted) controller.abort(new Error('REST session closed'));
+    await dispatcher.destroy().catch(() => {});
+  };
+  try {
+    const http = new HttpClient({
+      dispatcher,
+      timeoutMs: timeoutMs(rest),
+      signal: controller.signal,
+      retry: { ...DEFAULT_RETRY, ...options.retry },
+      log: ctx.log,
+      scrub: (t) => scrubber.scrub(t),
+    });
+    const auth = await createAuthenticator(rest.auth, {
+      secrets: ctx.secrets,
+      namespace: ctx.namespace,
+      http,
+      scrubber,
+      log: ctx.log,
+    });
+    const budget = new CallBudget(options.safetyThreshold);
+    const api = new RestApi({
+      http,
+      auth,
+      headers: mergeHeaders(rest.headers, options.taskHeaders),
+      budget,
+      errorMarker: options.errorMarker || undefined,
+      log: ctx.log,
+    });
+    return {
+      rest,
+      baseUrl,
+      api,
+      budget,
+      scrubber,
+      close,
+      toExtractError: (e) => toExtractError(e, scrubber, ctx.signal),
+    };
+  } catch (e) {
+    await close();
+    throw toExtractError(e, scrubber, ctx.signal);
+  }
+}
+
+/**
+ * The one place errors leave the connector: a stop request surfaces as the run signal's own reason, anything
+ * else as an ExtractError whose message has been scrubbed of secret values.
+ */
+export function toExtractError(e: unknown, scrubber: SecretScrubber, signal: AbortSignal): unknown {
+  if (signal.aborted) return signal.reason;
+  if (e instanceof ExtractError) {
+    const message = scrubber.scrub(e.message);
+    return message === e.message ? e : new ExtractError(message, e.status);
+  }
+  if (e instanceof SecretNotFoundError) return new ExtractError(e.message);
+  const text = e instanceof Error ? e.message : String(e);
+  return new ExtractError(`REST extract failed: ${scrubber.scrub(text)}`);
+}

@@ -1,0 +1,28 @@
+/**
+ * The undici dispatcher of one session. A custom CA (spec.rest.tls.caSecretRef) is added to Node's
+ * public roots rather than replacing them, so that a login server with a public certificate keeps
+ * working next to an API with a private one. Verification is never disabled.
+ */
+import { rootCertificates } from 'node:tls';
+import { Agent } from 'undici';
+import type { RestConnector } from '../../generated/types.js';
+import { type SecretResolver, secretKey } from '../../secrets/resolver.js';
+
+export const DEFAULT_CA_KEY = 'ca.crt';
+
+export async function createDispatcher(
+  rest: RestConnector,
+  secrets: SecretResolver,
+  namespace: string,
+): Promise<Agent> {
+  const ref = rest.tls?.caSecretRef;
+  const ca = ref
+    ? [...rootCertificates, await secretKey(secrets, namespace, ref.name, ref.key ?? DEFAULT_CA_KEY)]
+    : undefined;
+  return new Agent({
+    connect: {
+      ...(ca ? { ca } : {}),
+      ...(rest.tls?.serverName ? { servername: rest.tls.serverName } : {}),
+    },
+  });
+}

@@ -1,0 +1,18 @@
+/**
+ * Generic Python script connector (seed 003).
+ * Capabilities only so far: validation and scheduling know what this type supports; its extract
+ * and actions are added in this folder without touching the engine.
+ */
+
+import { findSecretRefs } from '../secret-refs.js';
+import type { ConnectorType } from '../types.js';
+
+export const scriptConnector: ConnectorType = {
+  type: 'script',
+  usages: ['scheduled', 'event'],
+  incremental: false,
+  secretRefs: (c) => [
+    ...findSecretRefs(c.spec.webApi, ['spec', 'webApi']),
+    ...findSecretRefs(c.spec.script, ['spec', 'script']),
+  ],
+};

@@ -1,0 +1,119 @@
+/**
+ * Computes a Task's and a Connector's status from what the controller knows: validation findings,
+ * the referenced connector, the scheduler's state and the run records.
+ */
+import type { Condition, Connector, ConnectorStatus, Task, TaskRunSummary, TaskStatus } from '../model/resources.js';
+import { type ConditionInput, REASONS } from '../status/conditions.js';
+import type { StoredResource } from '../store/resource-store.js';
+import { formatDiagnostic } from '../validation/diagnostics.js';
+
+export const runSucceeded = (r: TaskRunSummary | undefined): boolean =>
+  r?.extract?.status === 'Succeeded' && r?.load?.status === 'Succeeded';
+
+export const runInProgress = (r: TaskRunSummary | undefined): boolean =>
+  r?.extract?.status === 'Running' || r?.load?.status === 'Running';
+
+/** Why a task cannot be scheduled, if it cannot. */
+export interface Blocker {
+  reason: string;
+  message: string;
+}
+
+export function taskConditions(
+  stored: StoredResource<Task>,
+  blocker: Blocker | undefined,
+  status: TaskStatus,
+  suspended: boolean,
+): ConditionInput[] {
+  const out: ConditionInput[] = [];
+  if (stored.errors.length > 0) {
+    const first = formatDiagnostic(stored.errors[0]);
+    const more = stored.errors.length > 1 ? ` (and ${stored.errors.length - 1} more)` : '';
+    const serving = stored.effective ? ' The last valid version keeps running.' : '';
+    out.push({ type: 'Ready', status: 'False', reason: REASONS.SchemaInvalid, message: `${first}${more}.${serving}` });
+    out.push({ type: 'Stalled', status: 'True', reason: REASONS.SchemaInvalid, message: `${first}${more}` });
+    return out;
+  }
+  if (blocker) {
+    out.push({ type: 'Ready', status: 'False', reason: blocker.reason, message: blocker.message });
+    out.push({ type: 'Stalled', status: 'True', reason: blocker.reason, message: blocker.message });
+    return out;
+  }
+  const task = stored.effective!;
+  if (runInProgress(status.lastRun)) {
+    const r = status.lastRun!;
+    out.push({
+      type: 'Reconciling',
+      status: 'True',
+      reason: REASONS.Progressing,
+      message: `run ${r.id}: ${r.extract?.records ?? 0} records read, ${(r.load?.created ?? 0) + (r.load?.updated ?? 0)} cards written`,
+    });
+  }
+  const last = [status.lastRun, ...(status.history ?? [])].find((r) => r && !runInProgress(r));
+  if (suspended) {
+    out.unshift({ type: 'Ready', status: 'True', reason: REASONS.Suspended, message: 'scheduling is suspended' });
+  } else if (task.spec.usage !== 'scheduled') {
+    out.unshift({
+      type: 'Ready',
+      status: 'True',
+      reason: REASONS.EventTaskReady,
+      message: task.spec.usage === 'event' ? `invocable at ${status.endpoint}` : 'authentication task is valid',
+    });
+  } else if (!last) {
+    out.unshift({
+      type: 'Ready',
+      status: 'True',
+      reason: REASONS.Scheduled,
+      message: status.nextRunTime ? `waiting for the first run at ${status.nextRunTime}` : 'waiting for the first run',
+    });
+  } else if (runSucceeded(last)) {
+    out.unshift({
+      type: 'Ready',
+      status: 'True',
+      reason: REASONS.Succeeded,
+      message: `run ${last.id}: ${last.load?.info ?? ''}`,
+    });
+  } else if (last.extract?.status === 'Stopped' || last.load?.status === 'Stopped') {
+    out.unshift({
+      type: 'Ready',
+      status: 'False',
+      reason: REASONS.Stopped,
+      message: `run ${last.id} was stopped on request`,
+    });
+  } else {
+    const extractFailed = last.extract?.status !== 'Succeeded';
+    out.unshift({
+      type: 'Ready',
+      status: 'False',
+      reason: extractFailed ? REASONS.ExtractFailed : REASONS.LoadFailed,
+      message: `run ${last.id}: ${extractFailed ? last.extract?.info : last.load?.info}`,
+    });
+  }
+  return out;
+}
+
+/** Connector health from the last finished runs of its scheduled tasks (the seeds' colours). */
+export function connectorHealth(scheduledTaskRuns: Array<TaskRunSummary | undefined>): ConnectorStatus['health'] {
+  if (scheduledTaskRuns.length === 0) return 'NoScheduledTask';
+  const finished = scheduledTaskRuns.filter((r): r is TaskRunSummary => r !== undefined);
+  if (finished.length === 0) return 'Pending';
+  const ok = finished.filter(runSucceeded).length;
+  if (ok === finished.length) return 'Healthy';
+  return ok === 0 ? 'Failed' : 'Degraded';
+}
+
+export function connectorConditions(
+  stored: StoredResource<Connector>,
+  health: ConnectorStatus['health'],
+): ConditionInput[] {
+  if (stored.errors.length > 0) {
+    const first = formatDiagnostic(stored.errors[0]);
+    return [
+      { type: 'Ready', status: 'False', reason: REASONS.SchemaInvalid, message: first },
+      { type: 'Stalled', status: 'True', reason: REASONS.SchemaInvalid, message: first },
+    ];
+  }
+  return [{ type: 'Ready', status: 'True', reason: REASONS.Validated, message: `valid; health ${health}` }];
+}
+
+export type { Condition };

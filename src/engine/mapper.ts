@@ -1,0 +1,79 @@
+/**
+ * Compiles a mappings block (identity, access or generic) into a function that turns one extracted
+ * record into a data card. Compiled once per run, evaluated for every record.
+ */
+import { createHash } from 'node:crypto';
+import { type Accessor, compilePath, parsePath } from '../mapping/path.js';
+import type { TaskMapping } from '../model/resources.js';
+import type { Card } from '../targets/types.js';
+
+export interface MappedRecord {
+  /** Value of the unique attribute; undefined when the record lacks it (not loadable). */
+  key?: string;
+  card: Card;
+  /** Hash of the card's mapped content; equal hashes mean nothing changed since the last load. */
+  hash: string;
+  /** Attributes that could not be mapped, with why. */
+  errors: string[];
+}
+
+export interface CompiledMapping {
+  template: string;
+  folder?: string;
+  uniqueAttribute: string;
+  uniqueExternal: string;
+  map(record: unknown): MappedRecord;
+}
+
+export interface Stamps {
+  taskId: string;
+  connectorType: string;
+}
+
+const isPlainObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function compileMapping(block: TaskMapping, subqueries: readonly string[], stamps: Stamps): CompiledMapping {
+  const unique = block.attributes.find((a) => a.unique) ?? block.attributes[0];
+  const fields: Array<{ local: string; external: string; read: Accessor; fallback: unknown }> = block.attributes.map(
+    (a) => ({
+      local: a.local,
+      external: a.external,
+      read: compilePath(parsePath(a.external, subqueries)),
+      fallback: a.default ?? null,
+    }),
+  );
+  const stampEntries: Array<[string, string]> = [];
+  if (block.taskIdAttribute) stampEntries.push([block.taskIdAttribute, stamps.taskId]);
+  if (block.dataSourceTypeAttribute) stampEntries.push([block.dataSourceTypeAttribute, stamps.connectorType]);
+
+  return {
+    template: block.template,
+    folder: block.folder,
+    uniqueAttribute: unique.local,
+    uniqueExternal: unique.external,
+    map(record: unknown): MappedRecord {
+      const card: Card = {};
+      const errors: string[] = [];
+      for (const f of fields) {
+        let value = f.read(record);
+        if (Array.isArray(value) && value.some(isPlainObject)) {
+          // DESIGN §2: a path that yields a list of objects is an error; the user must pick one.
+          errors.push(`${f.external} yields a list of objects; pick an element with .0. or a field of it`);
+          value = undefined;
+        }
+        card[f.local] = value === undefined || value === null || value === '' ? f.fallback : value;
+      }
+      const raw = card[unique.local];
+      const key = raw === null || raw === undefined || raw === '' || typeof raw === 'object' ? undefined : String(raw);
+      // The hash covers mapped content only; stamps are constant per task and change with the mapping hash.
+      const hash = createHash('sha1').update(JSON.stringify(card)).digest('base64url');
+      for (const [attr, value] of stampEntries) card[attr] = value;
+      return { key, card, hash, errors };
+    },
+  };
+}
+
+/** Hash of everything that decides how records are mapped; a change clears the task cache. */
+export function mappingHash(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
+}

@@ -1,0 +1,155 @@
+/**
+ * The controller's one HTTP listener: /healthz, /readyz, /metrics, the read-only status API under
+ * /api/v1, and the operation endpoints the CLI verbs call (authenticated). Event task invocation
+ * mounts here too.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../log/logger.js';
+import type { TokenAuth } from './auth.js';
+import type { Metrics } from './metrics.js';
+
+export interface ApiError {
+  status: number;
+  message: string;
+  headers?: Record<string, string>;
+}
+
+export type Handler = (ctx: {
+  req: IncomingMessage;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  caller?: string;
+  body: () => Promise<unknown>;
+}) => Promise<{ status?: number; body: unknown; headers?: Record<string, string> }>;
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  names: string[];
+  auth: boolean;
+  handler: Handler;
+}
+
+export const httpError = (status: number, message: string, headers?: Record<string, string>): ApiError => ({
+  status,
+  message,
+  headers,
+});
+
+const MAX_BODY = 1024 * 1024;
+
+export class HttpServer {
+  private readonly routes: Route[] = [];
+  private readonly server: Server;
+  ready = false;
+
+  constructor(private readonly opts: { log: Logger; auth: TokenAuth; metrics: Metrics; maxBodyBytes?: number }) {
+    this.server = createServer((req, res) => {
+      this.dispatch(req, res).catch((e) => {
+        opts.log.error({ err: e }, 'request failed');
+        if (!res.headersSent) send(res, 500, { error: 'internal error' });
+      });
+    });
+    this.route('GET', '/healthz', false, async () => ({ body: { status: 'ok' } }));
+    this.route('GET', '/readyz', false, async () => {
+      if (!this.ready) throw httpError(503, 'the controller has not finished its first sync');
+      return { body: { status: 'ready' } };
+    });
+  }
+
+  /** Registers a route; `{name}` segments become params. */
+  route(method: string, path: string, auth: boolean, handler: Handler): void {
+    const names: string[] = [];
+    const pattern = new RegExp(
+      `^${path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{(\w+)\}/g, (_m, n: string) => {
+        names.push(n);
+        return '([^/]+)';
+      })}$`,
+    );
+    this.routes.push({ method, pattern, names, auth, handler });
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method === 'GET' && url.pathname === '/metrics') {
+      res.writeHead(200, { 'content-type': this.opts.metrics.registry.contentType });
+      res.end(await this.opts.metrics.registry.metrics());
+      return;
+    }
+    const matching = this.routes.filter((r) => r.pattern.test(url.pathname));
+    if (matching.length === 0) return send(res, 404, { error: `no such endpoint: ${url.pathname}` });
+    const route = matching.find((r) => r.method === req.method);
+    if (!route) {
+      res.setHeader('allow', matching.map((r) => r.method).join(', '));
+      return send(res, 405, { error: `${req.method} is not allowed on ${url.pathname}` });
+    }
+    let caller: string | undefined;
+    if (route.auth) {
+      caller = this.opts.auth.authenticate(req);
+      if (!caller) {
+        res.setHeader('www-authenticate', 'Bearer realm="provisio"');
+        const why = this.opts.auth.configured
+          ? 'a valid bearer token is required (Authorization: Bearer <token>)'
+          : 'no API tokens are configured on the controller (PROVISIO_API_TOKENS or --api-token-file)';
+        return send(res, 401, { error: why });
+      }
+    }
+    const m = route.pattern.exec(url.pathname)!;
+    const params = Object.fromEntries(route.names.map((n, i) => [n, decodeURIComponent(m[i + 1])]));
+    try {
+      const out = await route.handler({
+        req,
+        params,
+        query: url.searchParams,
+        caller,
+        body: () => readJson(req, this.opts.maxBodyBytes ?? MAX_BODY),
+      });
+      send(res, out.status ?? 200, out.body, out.headers);
+    } catch (e) {
+      const err = e as Partial<ApiError>;
+      if (typeof err.status === 'number') return send(res, err.status, { error: err.message }, err.headers);
+      throw e;
+    }
+  }
+
+  /** Starts listening on `host:port` or `:port` (all interfaces); answers the bound address. */
+  async listen(address: string): Promise<AddressInfo> {
+    const m = /^(.*):(\d+)$/.exec(address);
+    if (!m) throw new Error(`--listen ${address}: expected HOST:PORT or :PORT`);
+    const host = m[1] === '' ? '0.0.0.0' : m[1].replace(/^\[|\]$/g, '');
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(Number(m[2]), host, () => resolve());
+    });
+    return this.server.address() as AddressInfo;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = `${JSON.stringify(body)}\n`;
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw httpError(413, `request body is larger than ${limit} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw httpError(400, `request body is not valid JSON: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,36 @@
+/** Prometheus metrics of the controller. */
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly runs = new Counter({
+    name: 'provisio_task_runs_total',
+    help: 'Scheduled task runs, by result (Succeeded, Failed, Stopped)',
+    labelNames: ['namespace', 'task', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly runDuration = new Histogram({
+    name: 'provisio_task_run_duration_seconds',
+    help: 'Duration of scheduled task runs',
+    labelNames: ['namespace', 'task'] as const,
+    buckets: [1, 5, 15, 60, 300, 900, 3600, 7200],
+    registers: [this.registry],
+  });
+  readonly cards = new Counter({
+    name: 'provisio_cards_written_total',
+    help: 'Data cards written by loads, by operation (created, updated, deleted)',
+    labelNames: ['namespace', 'task', 'operation'] as const,
+    registers: [this.registry],
+  });
+  readonly records = new Counter({
+    name: 'provisio_records_extracted_total',
+    help: 'Records extracted from sources',
+    labelNames: ['namespace', 'task'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(defaultLabels: Record<string, string> = {}) {
+    this.registry.setDefaultLabels(defaultLabels);
+    collectDefaultMetrics({ register: this.registry });
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * The git-directory source: reads Connector and Task YAML from a directory (usually a git
+ * checkout), watches it, and applies adds, changes and deletes to the store, debounced.
+ *
+ * Every change revalidates the whole set, because a Task's validity depends on its Connector. A
+ * file that stops parsing keeps serving its last good resources (marked with why they are stale),
+ * so one broken commit never unschedules working tasks.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { type FSWatcher, watch } from 'chokidar';
+import type { Logger } from '../../log/logger.js';
+import type { Connector, Task } from '../../model/resources.js';
+import { keyOf } from '../../model/resources.js';
+import type { SecretResolver } from '../../secrets/resolver.js';
+import type { ResourceStore } from '../../store/resource-store.js';
+import type { Diagnostic } from '../../validation/diagnostics.js';
+import { formatDiagnostic } from '../../validation/diagnostics.js';
+import {
+  displayPath,
+  expandPaths,
+  isResourceFile,
+  parseDocuments,
+  type SourceDocument,
+} from '../../validation/documents.js';
+import { validateDocuments } from '../../validation/validate.js';
+
+const execFileAsync = promisify(execFile);
+
+interface FileState {
+  documents: SourceDocument[];
+  parseErrors: Diagnostic[];
+  /** Documents of the last version of this file that parsed. */
+  lastGood: SourceDocument[];
+}
+
+export interface GitDirSourceOptions {
+  dir: string;
+  store: ResourceStore;
+  secrets?: SecretResolver;
+  log: Logger;
+  debounceMs?: number;
+}
+
+export class GitDirSource {
+  readonly dir: string;
+  private readonly files = new Map<string, FileState>();
+  private watcher?: FSWatcher;
+  private timer?: NodeJS.Timeout;
+  private readonly dirty = new Set<string>();
+  private applying: Promise<void> = Promise.resolve();
+  private revisionValue?: string;
+  private findings: Diagnostic[] = [];
+  private readonly fingerprints = new Map<string, string>();
+
+  constructor(private readonly opts: GitDirSourceOptions) {
+    this.dir = resolve(opts.dir);
+  }
+
+  /** HEAD commit of the directory's git checkout, if it is one. */
+  get revision(): string | undefined {
+    return this.revisionValue;
+  }
+
+  /** Findings of the last validation, including documents that declare no resource. */
+  get diagnostics(): readonly Diagnostic[] {
+    return this.findings;
+  }
+
+  /** Reads everything once and applies it. */
+  async load(): Promise<void> {
+    for (const file of expandPaths([this.dir])) this.readFile(file);
+    await this.sync();
+  }
+
+  /** Starts watching; changes are applied after `debounceMs` of quiet. */
+  async watch(): Promise<void> {
+    this.watcher = watch(this.dir, {
+      ignoreInitial: true,
+      ignored: (path) => /(^|[\\/])(\.git|node_modules)([\\/]|$)/.test(path),
+      awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 20 },
+    });
+    const mark = (path: string) => {
+      if (!isResourceFile(path)) return;
+      this.dirty.add(path);
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => {
+        this.applying = this.applying.then(() => this.applyDirty());
+      }, this.opts.debounceMs ?? 300);
+    };
+    this.watcher.on('add', mark).on('change', mark).on('unlink', mark);
+    await new Promise<void>((ready) => this.watcher!.once('ready', () => ready()));
+  }
+
+  /** Resolves when changes seen so far have been applied (for tests and --once). */
+  async settled(): Promise<void> {
+    await this.applying;
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.timer);
+    await this.watcher?.close();
+    await this.applying;
+  }
+
+  private async applyDirty(): Promise<void> {
+    const paths = [...this.dirty];
+    this.dirty.clear();
+    for (const path of paths) {
+      let exists = true;
+      try {
+        this.readFile(path);
+      } catch {
+        exists = false;
+      }
+      if (!exists) this.files.delete(path);
+    }
+    await this.sync();
+  }
+
+  private readFile(file: string): void {
+    const text = readFileSync(file, 'utf8');
+    const parsed = parseDocuments(displayPath(file), text);
+    const prev = this.files.get(file);
+    this.files.set(file, {
+      documents: parsed.documents,
+      parseErrors: parsed.diagnostics,
+      lastGood: parsed.diagnostics.length === 0 ? parsed.documents : (prev?.lastGood ?? []),
+    });
+  }
+
+  private async readRevision(): Promise<string | undefined> {
+    try {
+      const { stdout } = await execFileAsync('git', ['-C', this.dir, 'rev-parse', 'HEAD'], { timeout: 5000 });
+      return stdout.trim() || undefined;
+    } catch {
+      return undefined; // not a git checkout, or git not installed
+    }
+  }
+
+  /** Validates the whole set and brings the store in line with it. */
+  private async sync(): Promise<void> {
+    this.revisionValue = await this.readRevision();
+    const docs: Array<{ sd: SourceDocument; diskFile: string }> = [];
+    const brokenFiles = new Map<string, Diagnostic[]>();
+    for (const [file, state] of this.files) {
+      // A file that no longer parses still declares what it declared when it last parsed.
+      const use = state.parseErrors.length > 0 ? state.lastGood : state.documents;
+      if (state.parseErrors.length > 0) brokenFiles.set(file, state.parseErrors);
+      for (const sd of use) docs.push({ sd, diskFile: file });
+    }
+    const result = await validateDocuments(docs, { secrets: this.opts.secrets });
+    const parseFindings = [...brokenFiles.values()].flat();
+    this.findings = [...parseFindings, ...result.diagnostics];
+
+    const seen = new Set<string>();
+    for (const r of result.resources) {
+      const key = keyOf(r.resource);
+      const id = `${r.kind} ${key}`;
+      if (seen.has(id)) continue; // a duplicate: the first declaration wins, the finding says so
+      seen.add(id);
+      const errors = [...r.errors, ...(brokenFiles.get(r.file) ?? [])];
+      const fingerprint = JSON.stringify([r.resource, errors, r.warnings, this.revisionValue]);
+      if (this.fingerprints.get(id) === fingerprint) continue;
+      this.fingerprints.set(id, fingerprint);
+      const line = r.source.doc.contents?.range ? r.source.lines.linePos(r.source.doc.contents.range[0]).line : 1;
+      this.opts.store.apply({
+        kind: r.kind,
+        key,
+        declared: r.resource as Connector | Task,
+        valid: errors.length === 0,
+        errors,
+        warnings: r.warnings,
+        origin: { file: r.source.file, line },
+        revision: this.revisionValue,
+      });
+      for (const e of errors) this.opts.log.warn({ resource: id }, `invalid resource: ${formatDiagnostic(e)}`);
+    }
+    for (const kind of ['Connector', 'Task'] as const) {
+      for (const stored of this.opts.store.list(kind)) {
+        if (!seen.has(`${kind} ${stored.key}`)) {
+          this.fingerprints.delete(`${kind} ${stored.key}`);
+          this.opts.store.delete(kind, stored.key);
+          this.opts.log.info({ resource: `${kind} ${stored.key}` }, 'resource removed from the directory');
+        }
+      }
+    }
+    for (const d of this.findings.filter((f) => !f.resource)) {
+      this.opts.log.warn(`ignored document: ${formatDiagnostic(d)}`);
+    }
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The desired state: every Connector and Task a source declared, indexed by kind and
+ * namespace/name, with what validation said about it. Sources write here; the controller listens.
+ *
+ * A resource whose latest version is invalid keeps its last valid version (`effective`), so a typo
+ * pushed to git stops nothing that ran before; the findings say why the new version is not applied.
+ */
+import { EventEmitter } from 'node:events';
+import type { Connector, Kind, Task } from '../model/resources.js';
+import type { Diagnostic } from '../validation/diagnostics.js';
+
+export interface StoredResource<T extends Connector | Task = Connector | Task> {
+  kind: Kind;
+  key: string;
+  /** The version that runs: the latest valid one. Undefined if no version was ever valid. */
+  effective?: T;
+  /** The latest version as declared, valid or not. */
+  declared: T;
+  errors: Diagnostic[];
+  warnings: Diagnostic[];
+  /** File and line it was declared at (git mode). */
+  origin?: { file: string; line: number };
+  /** Source revision it came from (git HEAD sha in git mode). */
+  revision?: string;
+}
+
+export type StoreEvent = { type: 'upserted' | 'deleted'; kind: Kind; key: string };
+
+export class ResourceStore extends EventEmitter<{ change: [StoreEvent] }> {
+  private readonly items = new Map<string, StoredResource>();
+
+  private static id(kind: Kind, key: string): string {
+    return `${kind} ${key}`;
+  }
+
+  /** Applies a newly declared version; an invalid one keeps the previous effective version. */
+  apply(entry: Omit<StoredResource, 'effective'> & { valid: boolean }): void {
+    const id = ResourceStore.id(entry.kind, entry.key);
+    const prev = this.items.get(id);
+    const { valid, ...rest } = entry;
+    const next: StoredResource = { ...rest, effective: valid ? entry.declared : prev?.effective };
+    this.items.set(id, next);
+    this.emit('change', { type: 'upserted', kind: entry.kind, key: entry.key });
+  }
+
+  delete(kind: Kind, key: string): void {
+    if (this.items.delete(ResourceStore.id(kind, key))) this.emit('change', { type: 'deleted', kind, key });
+  }
+
+  get<T extends Connector | Task>(kind: Kind, key: string): StoredResource<T> | undefined {
+    return this.items.get(ResourceStore.id(kind, key)) as StoredResource<T> | undefined;
+  }
+
+  list<T extends Connector | Task>(kind: Kind): StoredResource<T>[] {
+    return [...this.items.values()]
+      .filter((r) => r.kind === kind)
+      .sort((a, b) => a.key.localeCompare(b.key)) as StoredResource<T>[];
+  }
+}

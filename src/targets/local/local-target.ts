@@ -1,0 +1,119 @@
+/**
+ * The embedded default target: a data-card store in one SQLite file, so the main job runs with
+ * nothing else installed. Upserts are transactional per batch: after a crash a batch is either all
+ * there or not at all, and the primary key (template, key) makes a duplicate card impossible.
+ * SQLite keeps a bounded page cache, so memory does not grow with the number of cards.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Card, CardWrite, OwnedCardsQuery, Target, UpsertResult } from '../types.js';
+
+export class LocalTarget implements Target {
+  readonly name = 'local';
+  private readonly db: Database.Database;
+  private readonly select: Database.Statement<[string, string], { data: string }>;
+  private readonly insert: Database.Statement<[string, string, string | null, string, string, string]>;
+  private readonly update: Database.Statement<[string, string, string, string]>;
+
+  constructor(readonly file: string) {
+    mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(`CREATE TABLE IF NOT EXISTS cards (
+      template TEXT NOT NULL,
+      key TEXT NOT NULL,
+      folder TEXT,
+      data TEXT NOT NULL,
+      created_at TEXT NOT NULL,
+      updated_at TEXT NOT NULL,
+      PRIMARY KEY (template, key)
+    ) WITHOUT ROWID`);
+    this.select = this.db.prepare('SELECT data FROM cards WHERE template = ? AND key = ?');
+    this.insert = this.db.prepare(
+      'INSERT INTO cards (template, key, folder, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.update = this.db.prepare('UPDATE cards SET data = ?, updated_at = ? WHERE template = ? AND key = ?');
+  }
+
+  async upsert(
+    template: string,
+    folder: string | undefined,
+    _unique: string,
+    cards: CardWrite[],
+  ): Promise<UpsertResult> {
+    const result: UpsertResult = { created: 0, updated: 0, failed: [] };
+    const now = new Date().toISOString();
+    this.db.transaction(() => {
+      for (const card of cards) {
+        const existing = this.select.get(template, card.key);
+        if (existing) {
+          const merged = { ...(JSON.parse(existing.data) as Card), ...card.attributes };
+          this.update.run(JSON.stringify(merged), now, template, card.key);
+          result.updated++;
+        } else {
+          this.insert.run(template, card.key, folder ?? null, JSON.stringify(card.attributes), now, now);
+          result.created++;
+        }
+      }
+    })();
+    return result;
+  }
+
+  async *ownedCards(q: OwnedCardsQuery): AsyncIterable<string> {
+    const stmt = this.db.prepare<[string, string, string, string, string], { key: string }>(
+      `SELECT key FROM cards WHERE template = ? AND json_extract(data, ?) = ?
+         AND coalesce(json_extract(data, ?), '') != ?`,
+    );
+    // The caller must drain this before writing: SQLite refuses writes while a read is open.
+    const rows = stmt.iterate(
+      q.template,
+      jsonPath(q.taskIdAttribute),
+      q.taskId,
+      jsonPath(q.notMarked.attribute),
+      q.notMarked.value,
+    );
+    for (const row of rows) yield row.key;
+  }
+
+  async markDeleted(template: string, _unique: string, keys: string[], mark: { attribute: string; value: string }) {
+    const now = new Date().toISOString();
+    const stmt = this.db.prepare<[string, string, string, string, string]>(
+      'UPDATE cards SET data = json_set(data, ?, ?), updated_at = ? WHERE template = ? AND key = ?',
+    );
+    let marked = 0;
+    this.db.transaction(() => {
+      for (const key of keys) marked += stmt.run(jsonPath(mark.attribute), mark.value, now, template, key).changes;
+    })();
+    return marked;
+  }
+
+  async createCard(template: string, folder: string | undefined, attributes: Card): Promise<void> {
+    const now = new Date().toISOString();
+    this.insert.run(template, randomUUID(), folder ?? null, JSON.stringify(attributes), now, now);
+  }
+
+  async *list(template: string): AsyncIterable<Card> {
+    const stmt = this.db.prepare<[string], { data: string }>('SELECT data FROM cards WHERE template = ? ORDER BY key');
+    for (const row of stmt.iterate(template)) yield JSON.parse(row.data) as Card;
+  }
+
+  /** Templates that hold cards, for `provisio cards` without a template. */
+  templates(): Array<{ template: string; cards: number }> {
+    return this.db
+      .prepare<[], { template: string; cards: number }>(
+        'SELECT template, count(*) AS cards FROM cards GROUP BY template ORDER BY template',
+      )
+      .all();
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
+
+/** JSON path of a top-level attribute for SQLite's json functions, quoted so any name is safe. */
+const jsonPath = (attribute: string): string => `$."${attribute.replace(/"/g, '""')}"`;

@@ -1,0 +1,300 @@
+/**
+ * Checks that need more than one resource or more than the schema can say: references between
+ * resources, what a connector type supports, cron expressions, mapping paths, subquery templates,
+ * script files and secret references.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Cron } from 'croner';
+import { connectorType } from '../connectors/registry.js';
+import { PathError, parsePath } from '../mapping/path.js';
+import type { Connector, Task } from '../model/resources.js';
+import { keyOf, namespaceOf, refKey } from '../model/resources.js';
+import type { SecretResolver } from '../secrets/resolver.js';
+import { closest, type PathSegment } from './diagnostics.js';
+
+export interface CheckedResource {
+  kind: 'Connector' | 'Task';
+  resource: Connector | Task;
+  /** The file the resource came from, on disk (for relative script paths). */
+  file: string;
+  /** Whether the schema accepted it; semantic checks skip what would only repeat schema errors. */
+  schemaValid: boolean;
+}
+
+export interface SemanticFinding {
+  resource: CheckedResource;
+  path: PathSegment[];
+  at?: 'value' | 'key';
+  severity: 'error' | 'warning';
+  message: string;
+}
+
+/** Mappings types each connector type can load (seeds: REST, M42 and script load generic objects). */
+const MAPPING_TYPES: Record<string, readonly string[]> = {
+  rest: ['generic'],
+  m42: ['generic'],
+  script: ['generic'],
+  msgraph: ['identityAndAccess', 'identity', 'access', 'generic'],
+  scim: ['identityAndAccess', 'identity', 'access'],
+  ldap: ['identityAndAccess', 'identity', 'access'],
+};
+
+/** A subquery placeholder is one first-level attribute name: {id}, {user_id}, {employee-number}. */
+const PLACEHOLDER = /\{([^{}]*)\}/g;
+const FIRST_LEVEL = /^[A-Za-z_@][A-Za-z0-9_@-]*$/;
+
+export function checkSubquery(template: string): string | undefined {
+  if (!template.startsWith('/')) return `subquery "${template}" must be a path starting with /`;
+  // What is left after taking out well-formed {name} placeholders must have no braces.
+  if (/[{}]/.test(template.replace(PLACEHOLDER, 'x'))) {
+    return `subquery "${template}" has unbalanced { }: write placeholders as {attribute}`;
+  }
+  if (/\$\{|\$[A-Za-z_]+\$/.test(template)) {
+    return `subquery "${template}" uses \${...} or $...$; subquery placeholders are written {attribute}`;
+  }
+  for (const m of template.matchAll(PLACEHOLDER)) {
+    const attr = m[1].trim();
+    if (attr === '') return `subquery "${template}" has an empty placeholder {}`;
+    if (/[.[\]/]/.test(attr)) {
+      return `subquery "${template}": {${attr}} reaches more than one level; subqueries may only use first-level attributes of the main record, such as {id}`;
+    }
+    if (!FIRST_LEVEL.test(attr)) return `subquery "${template}": {${attr}} is not an attribute name`;
+  }
+  return undefined;
+}
+
+function cronProblem(cron: string, timeZone: string | undefined): string | undefined {
+  if (timeZone) {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone });
+    } catch {
+      return `unknown time zone "${timeZone}"; use an IANA name such as Europe/Helsinki or UTC`;
+    }
+  }
+  try {
+    const job = new Cron(cron, { timezone: timeZone, paused: true });
+    const next = job.nextRun();
+    job.stop();
+    if (!next) return `cron "${cron}" never fires`;
+  } catch (e) {
+    return `invalid cron "${cron}": ${(e as Error).message.replace(/^CronPattern: /, '')}`;
+  }
+  return undefined;
+}
+
+type MappingsKey = 'identity' | 'access' | 'generic';
+
+export async function checkSemantics(
+  resources: readonly CheckedResource[],
+  secrets: SecretResolver | undefined,
+): Promise<SemanticFinding[]> {
+  const out: SemanticFinding[] = [];
+  const first = new Map<string, CheckedResource>();
+  const connectors = new Map<string, CheckedResource>();
+
+  for (const r of resources) {
+    const id = `${r.kind} ${keyOf(r.resource)}`;
+    const prev = first.get(id);
+    if (prev) {
+      out.push({
+        resource: r,
+        path: ['metadata', 'name'],
+        severity: 'error',
+        message: `duplicate ${r.kind} "${keyOf(r.resource)}": already defined in ${prev.file}`,
+      });
+      continue;
+    }
+    first.set(id, r);
+    if (r.kind === 'Connector') connectors.set(keyOf(r.resource), r);
+  }
+
+  for (const r of resources) {
+    if (r.kind === 'Connector') {
+      await checkConnector(r, secrets, out);
+      continue;
+    }
+    const task = r.resource as Task;
+    const spec = task.spec;
+    if (!spec || typeof spec !== 'object') continue;
+    const ns = namespaceOf(task);
+    const connectorName = spec.connectorRef?.name;
+    const conn = typeof connectorName === 'string' ? connectors.get(refKey(ns, connectorName)) : undefined;
+    if (typeof connectorName === 'string' && !conn) {
+      const inNs = [...connectors.values()]
+        .filter((c) => namespaceOf(c.resource) === ns)
+        .map((c) => c.resource.metadata.name);
+      const hint = closest(connectorName, inNs);
+      out.push({
+        resource: r,
+        path: ['spec', 'connectorRef', 'name'],
+        severity: 'error',
+        message: `Connector "${connectorName}" not found in namespace "${ns}"${hint ? ` (did you mean "${hint}"?)` : ''}`,
+      });
+    }
+    // The checks below read only fields they type-check themselves, so a schema error elsewhere in
+    // the same document does not hide them.
+    if (conn && r.schemaValid && conn.schemaValid) checkTaskAgainstConnector(r, conn.resource as Connector, out);
+    if (
+      typeof spec.schedule?.cron === 'string' &&
+      (spec.schedule.timeZone === undefined || typeof spec.schedule.timeZone === 'string')
+    ) {
+      const problem = cronProblem(spec.schedule.cron, spec.schedule.timeZone);
+      if (problem) {
+        const field = problem.startsWith('unknown time zone') ? 'timeZone' : 'cron';
+        out.push({ resource: r, path: ['spec', 'schedule', field], severity: 'error', message: problem });
+      }
+    }
+    checkMappings(r, out);
+    if (secrets && typeof spec.event?.password?.secretRef?.name === 'string') {
+      await warnMissingSecret(
+        r,
+        secrets,
+        spec.event.password.secretRef.name,
+        ['spec', 'event', 'password', 'secretRef'],
+        out,
+      );
+    }
+  }
+  return out;
+}
+
+async function warnMissingSecret(
+  r: CheckedResource,
+  secrets: SecretResolver,
+  name: string,
+  path: PathSegment[],
+  out: SemanticFinding[],
+): Promise<void> {
+  const ns = namespaceOf(r.resource);
+  if (!(await secrets.exists(ns, name))) {
+    out.push({
+      resource: r,
+      path: [...path, 'name'],
+      severity: 'warning',
+      message: `secret "${name}" cannot be resolved (no secrets-dir folder ${name}/ and no PROVISIO_SECRET_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_* variables); runs will fail until it exists`,
+    });
+  }
+}
+
+async function checkConnector(r: CheckedResource, secrets: SecretResolver | undefined, out: SemanticFinding[]) {
+  const c = r.resource as Connector;
+  if (!c.spec || !isKnownType(c.spec.type)) return;
+  const type = connectorType(c.spec.type);
+  if (secrets) {
+    for (const { ref, field } of type.secretRefs(c)) {
+      if (typeof ref.name === 'string') await warnMissingSecret(r, secrets, ref.name, field, out);
+    }
+  }
+  const path = c.spec.script?.source?.path;
+  if (typeof path === 'string' && path !== '' && !existsSync(resolve(dirname(r.file), path))) {
+    out.push({
+      resource: r,
+      path: ['spec', 'script', 'source', 'path'],
+      severity: 'error',
+      message: `script file "${path}" not found (paths are relative to ${r.file})`,
+    });
+  }
+}
+
+function checkTaskAgainstConnector(r: CheckedResource, c: Connector, out: SemanticFinding[]) {
+  const task = r.resource as Task;
+  const spec = task.spec;
+  const type = connectorType(c.spec.type);
+  const name = c.metadata.name;
+  if (!type.usages.includes(spec.usage)) {
+    out.push({
+      resource: r,
+      path: ['spec', 'usage'],
+      severity: 'error',
+      message: `Connector "${name}" is of type ${c.spec.type}, which supports ${type.usages.join(' and ')} tasks, not ${spec.usage}`,
+    });
+  }
+  const block = spec.source ? Object.keys(spec.source)[0] : undefined;
+  if (block && block !== c.spec.type) {
+    out.push({
+      resource: r,
+      path: ['spec', 'source', block],
+      at: 'key',
+      severity: 'error',
+      message: `source block "${block}" does not match Connector "${name}" of type ${c.spec.type}; use source.${c.spec.type}`,
+    });
+  }
+  if (spec.fetch === 'incremental' && !type.incremental) {
+    out.push({
+      resource: r,
+      path: ['spec', 'fetch'],
+      severity: 'error',
+      message: `Connector "${name}" is of type ${c.spec.type}, which cannot fetch incrementally; use fetch: full`,
+    });
+  }
+  const mt = spec.mappingsType ?? 'generic';
+  if (spec.usage === 'scheduled' && !MAPPING_TYPES[c.spec.type].includes(mt)) {
+    out.push({
+      resource: r,
+      path: ['spec', 'mappingsType'],
+      severity: 'error',
+      message: `Connector "${name}" of type ${c.spec.type} loads ${MAPPING_TYPES[c.spec.type].join(' or ')} mappings, not ${mt}`,
+    });
+  }
+}
+
+const isKnownType = (t: unknown): t is Connector['spec']['type'] => typeof t === 'string' && t in MAPPING_TYPES;
+const isMap = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+function checkMappings(r: CheckedResource, out: SemanticFinding[]) {
+  const spec = (r.resource as Task).spec;
+  const blockName = isMap(spec.source) ? Object.keys(spec.source)[0] : undefined;
+  const source = blockName ? (spec.source as Record<string, unknown>)[blockName] : undefined;
+  const rawSubqueries = isMap(source) && Array.isArray(source.subqueries) ? source.subqueries : [];
+  const subqueries = rawSubqueries.filter((s): s is string => typeof s === 'string');
+  rawSubqueries.forEach((sq, i) => {
+    if (typeof sq !== 'string') return;
+    const problem = checkSubquery(sq);
+    if (problem && blockName) {
+      out.push({
+        resource: r,
+        path: ['spec', 'source', blockName, 'subqueries', i],
+        severity: 'error',
+        message: problem,
+      });
+    }
+  });
+  for (const key of ['identity', 'access', 'generic'] as MappingsKey[]) {
+    const block = isMap(spec.mappings) ? spec.mappings[key] : undefined;
+    if (!isMap(block) || !Array.isArray(block.attributes)) continue;
+    const locals = new Map<string, number>();
+    block.attributes.forEach((a, i) => {
+      if (!isMap(a) || typeof a.external !== 'string' || typeof a.local !== 'string') return;
+      const at: PathSegment[] = ['spec', 'mappings', key, 'attributes', i];
+      try {
+        parsePath(a.external, subqueries);
+      } catch (e) {
+        if (!(e instanceof PathError)) throw e;
+        out.push({ resource: r, path: [...at, 'external'], severity: 'error', message: e.message });
+      }
+      const prev = locals.get(a.local);
+      if (prev !== undefined) {
+        out.push({
+          resource: r,
+          path: [...at, 'local'],
+          severity: 'error',
+          message: `local attribute "${a.local}" is already mapped by attributes[${prev}]`,
+        });
+      } else locals.set(a.local, i);
+    });
+    for (const [field, value] of [
+      ['taskIdAttribute', block.taskIdAttribute],
+      ['dataSourceTypeAttribute', block.dataSourceTypeAttribute],
+    ] as const) {
+      if (typeof value === 'string' && locals.has(value)) {
+        out.push({
+          resource: r,
+          path: ['spec', 'mappings', key, field],
+          severity: 'error',
+          message: `"${value}" is also mapped from the source (attributes[${locals.get(value)}]); the ${field} needs an attribute of its own`,
+        });
+      }
+    }
+  }
+}
