@@ -20,8 +20,8 @@ const errorsOf = (ds: readonly Diagnostic[]): Diagnostic[] => ds.filter((d) => d
 
 /**
  * Every fixture and its exact error findings, in the order the validator sorts them (line, column).
- * Two messages name the file as it was opened rather than as displayed (see the report on the validator):
- * 25 (duplicate name) and 47 (script path); they are built from fixturesDir.
+ * Two messages name the file by the path it was opened with, not by its display name: 25 (duplicate
+ * name) and 47 (script path). Their expected text is built from fixturesDir.
  */
 const CORPUS: Record<string, string[]> = {
   '01-enum-typo-usage.yaml': [

@@ -4,8 +4,8 @@
  */
 import type { RestConnector, RestPagination, RestSource } from '../../generated/types.js';
 import type { Connector, Task } from '../../model/resources.js';
+import { parseDuration } from '../../scheduler/duration.js';
 import { ExtractError } from '../types.js';
-import { parseDurationMs } from './duration.js';
 
 export const DEFAULT_TIMEOUT = '30s';
 export const DEFAULT_PAGE_SIZE = 100;
@@ -33,7 +33,7 @@ export function restSource(task: Task): RestSource {
 
 export function timeoutMs(rest: RestConnector): number {
   try {
-    return parseDurationMs(rest.timeout ?? DEFAULT_TIMEOUT);
+    return parseDuration(rest.timeout ?? DEFAULT_TIMEOUT);
   } catch (e) {
     throw new ExtractError(`spec.rest.timeout: ${(e as Error).message}`);
   }

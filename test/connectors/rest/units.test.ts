@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { mergeHeaders } from '../../../src/connectors/rest/api.js';
 import { fillLoginBody } from '../../../src/connectors/rest/auth.js';
 import { pagingPlan } from '../../../src/connectors/rest/config.js';
-import { parseDurationMs } from '../../../src/connectors/rest/duration.js';
 import { backoffMs, DEFAULT_RETRY, retryAfterMs } from '../../../src/connectors/rest/http.js';
 import { findLink, parseLinkHeader } from '../../../src/connectors/rest/link-header.js';
 import { checkErrorMarker, readMarker, selectRows, selectSubqueryValue } from '../../../src/connectors/rest/records.js';
@@ -12,16 +11,6 @@ import { excerpt, SecretScrubber } from '../../../src/connectors/rest/redact.js'
 import { expandSubquery, mapOrdered } from '../../../src/connectors/rest/subqueries.js';
 import { joinUrl, withParams } from '../../../src/connectors/rest/url.js';
 import { ExtractError } from '../../../src/connectors/types.js';
-
-describe('parseDurationMs', () => {
-  it('reads the schema units, combined', () => {
-    expect(parseDurationMs('30s')).toBe(30_000);
-    expect(parseDurationMs('250ms')).toBe(250);
-    expect(parseDurationMs('1h30m')).toBe(5_400_000);
-    expect(parseDurationMs('1d')).toBe(86_400_000);
-    expect(() => parseDurationMs('30')).toThrow('"30" is not a duration such as 30s, 5m or 1h30m');
-  });
-});
 
 describe('joinUrl', () => {
   it('joins with exactly one slash', () => {
