@@ -131,6 +131,8 @@ export async function runTask(deps: EngineDeps, req: RunRequest): Promise<TaskRu
   let targetRefusals = 0;
 
   prepareCache(deps.cache, task, taskKey, now(), log);
+  // Recorded before any work: a run cut off by a crash from here on is found and marked interrupted.
+  progress(true);
 
   const flush = async (kind: RecordKind): Promise<void> => {
     const batch = pending.get(kind);

@@ -144,33 +144,63 @@ export const connectorSchema: JsonSchema = {
       },
       "x-kubernetes-validations": [
         {
-          "rule": "self.type == 'rest' ? has(self.rest) : !has(self.rest)",
-          "message": "spec.rest must be set when type is rest, and only then",
+          "rule": "self.type != 'rest' || has(self.rest)",
+          "message": "type rest needs its settings in a rest block",
           "fieldPath": ".rest"
         },
         {
-          "rule": "self.type == 'm42' ? has(self.m42) : !has(self.m42)",
-          "message": "spec.m42 must be set when type is m42, and only then",
+          "rule": "self.type == 'rest' || !has(self.rest)",
+          "message": "a rest block is only allowed when type is rest",
+          "fieldPath": ".rest"
+        },
+        {
+          "rule": "self.type != 'm42' || has(self.m42)",
+          "message": "type m42 needs its settings in a m42 block",
           "fieldPath": ".m42"
         },
         {
-          "rule": "self.type == 'msgraph' ? has(self.msgraph) : !has(self.msgraph)",
-          "message": "spec.msgraph must be set when type is msgraph, and only then",
+          "rule": "self.type == 'm42' || !has(self.m42)",
+          "message": "an m42 block is only allowed when type is m42",
+          "fieldPath": ".m42"
+        },
+        {
+          "rule": "self.type != 'msgraph' || has(self.msgraph)",
+          "message": "type msgraph needs its settings in a msgraph block",
           "fieldPath": ".msgraph"
         },
         {
-          "rule": "self.type == 'scim' ? has(self.scim) : !has(self.scim)",
-          "message": "spec.scim must be set when type is scim, and only then",
+          "rule": "self.type == 'msgraph' || !has(self.msgraph)",
+          "message": "an msgraph block is only allowed when type is msgraph",
+          "fieldPath": ".msgraph"
+        },
+        {
+          "rule": "self.type != 'scim' || has(self.scim)",
+          "message": "type scim needs its settings in a scim block",
           "fieldPath": ".scim"
         },
         {
-          "rule": "self.type == 'ldap' ? has(self.ldap) : !has(self.ldap)",
-          "message": "spec.ldap must be set when type is ldap, and only then",
+          "rule": "self.type == 'scim' || !has(self.scim)",
+          "message": "a scim block is only allowed when type is scim",
+          "fieldPath": ".scim"
+        },
+        {
+          "rule": "self.type != 'ldap' || has(self.ldap)",
+          "message": "type ldap needs its settings in a ldap block",
           "fieldPath": ".ldap"
         },
         {
-          "rule": "self.type == 'script' ? has(self.script) : !has(self.script)",
-          "message": "spec.script must be set when type is script, and only then",
+          "rule": "self.type == 'ldap' || !has(self.ldap)",
+          "message": "an ldap block is only allowed when type is ldap",
+          "fieldPath": ".ldap"
+        },
+        {
+          "rule": "self.type != 'script' || has(self.script)",
+          "message": "type script needs its settings in a script block",
+          "fieldPath": ".script"
+        },
+        {
+          "rule": "self.type == 'script' || !has(self.script)",
+          "message": "a script block is only allowed when type is script",
           "fieldPath": ".script"
         }
       ],
@@ -1925,19 +1955,34 @@ export const taskSchema: JsonSchema = {
           "fieldPath": ".mappings"
         },
         {
-          "rule": "!has(self.mappings) || (self.mappingsType == 'generic') == has(self.mappings.generic)",
-          "message": "mappings.generic is required when mappingsType is generic, and not allowed otherwise",
+          "rule": "!has(self.mappings) || self.mappingsType != 'generic' || has(self.mappings.generic)",
+          "message": "mappingsType generic needs a mappings.generic block",
           "fieldPath": ".mappings"
         },
         {
-          "rule": "!has(self.mappings) || (self.mappingsType == 'identity' || self.mappingsType == 'identityAndAccess') == has(self.mappings.identity)",
-          "message": "mappings.identity is required when mappingsType is identity or identityAndAccess, and not allowed otherwise",
+          "rule": "!has(self.mappings) || self.mappingsType == 'generic' || !has(self.mappings.generic)",
+          "message": "mappings.generic is only allowed with mappingsType generic",
+          "fieldPath": ".mappings.generic"
+        },
+        {
+          "rule": "!has(self.mappings) || !(self.mappingsType == 'identity' || self.mappingsType == 'identityAndAccess') || has(self.mappings.identity)",
+          "message": "mappingsType identity and identityAndAccess need a mappings.identity block (users)",
           "fieldPath": ".mappings"
         },
         {
-          "rule": "!has(self.mappings) || (self.mappingsType == 'access' || self.mappingsType == 'identityAndAccess') == has(self.mappings.access)",
-          "message": "mappings.access is required when mappingsType is access or identityAndAccess, and not allowed otherwise",
+          "rule": "!has(self.mappings) || self.mappingsType == 'identity' || self.mappingsType == 'identityAndAccess' || !has(self.mappings.identity)",
+          "message": "mappings.identity is only allowed with mappingsType identity or identityAndAccess",
+          "fieldPath": ".mappings.identity"
+        },
+        {
+          "rule": "!has(self.mappings) || !(self.mappingsType == 'access' || self.mappingsType == 'identityAndAccess') || has(self.mappings.access)",
+          "message": "mappingsType access and identityAndAccess need a mappings.access block (groups)",
           "fieldPath": ".mappings"
+        },
+        {
+          "rule": "!has(self.mappings) || self.mappingsType == 'access' || self.mappingsType == 'identityAndAccess' || !has(self.mappings.access)",
+          "message": "mappings.access is only allowed with mappingsType access or identityAndAccess",
+          "fieldPath": ".mappings.access"
         },
         {
           "rule": "self.usage != 'scheduled' || !has(self.mappings) || !has(self.mappings.generic) || self.mappings.generic.attributes.filter(a, has(a.unique) && a.unique).size() == 1",

@@ -71,7 +71,7 @@ export function parseDocuments(file: string, text: string): { documents: SourceD
         line: pos.line,
         col: pos.col,
         field: '(yaml)',
-        message: `invalid YAML: ${yamlMessage(err.message)}${flowHint(err.message, text, pos.line)}`,
+        message: `invalid YAML: ${yamlMessage(err.message)}${duplicateKeyHint(err.code, text, pos)}${flowHint(err.message, text, pos.line)}`,
       });
       return;
     }
@@ -89,6 +89,14 @@ function yamlMessage(message: string): string {
 
 export function readDocuments(file: string, shownAs = file) {
   return parseDocuments(shownAs, readFileSync(file, 'utf8'));
+}
+
+/** The yaml library says a key is duplicated but not which; the source line does. */
+function duplicateKeyHint(code: string, text: string, pos: { line: number; col: number }): string {
+  if (code !== 'DUPLICATE_KEY') return '';
+  const rest = (text.split(/\r?\n/)[pos.line - 1] ?? '').slice(pos.col - 1);
+  const key = /^\s*["']?([^:"',{}[\]]+?)["']?\s*:/.exec(rest)?.[1];
+  return key ? ` ("${key}" is set twice in the same map)` : '';
 }
 
 /** `[/users/{id}/groups]` is a flow list holding a flow map to YAML: say how to write it. */
@@ -126,7 +134,9 @@ export function locate(sd: SourceDocument, path: readonly PathSegment[], at: 'va
     } else break;
   }
   let target: Node | undefined;
-  if (at === 'key' && keyNode) target = keyNode;
+  // `schedule:` with nothing after it parses as an empty scalar just past the colon; the key is what a user looks at.
+  const empty = isScalar(node) && node.value === null && node.range && node.range[0] === node.range[1];
+  if ((at === 'key' || empty) && keyNode) target = keyNode;
   else if (node && isScalar(node)) target = node;
   else target = keyNode ?? (node as Node | undefined);
   const offset = target?.range?.[0] ?? (sd.doc.contents as Node | null)?.range?.[0] ?? 0;

@@ -73,7 +73,19 @@ const describeType = (v: unknown): string =>
         ? 'a map'
         : `${typeof v} ${JSON.stringify(v)}`;
 
-function messageFor(e: ErrorObject): string | undefined {
+const SECRET_FIELD =
+  /^(password|passwd|pwd|token|secret|clientsecret|client_secret|apikey|api_key|privatekey|private_key)$/i;
+
+/** Where an unknown field would be known: a sibling block that declares it (a field indented one level off). */
+function belongsUnder(name: string, schema: JsonSchema, resolve: (s: JsonSchema) => JsonSchema): string | undefined {
+  for (const [prop, sub] of Object.entries((schema.properties ?? {}) as Record<string, JsonSchema>)) {
+    const props = resolve(sub).properties as Record<string, unknown> | undefined;
+    if (props && name in props) return prop;
+  }
+  return undefined;
+}
+
+function messageFor(e: ErrorObject, resolve: (s: JsonSchema) => JsonSchema): string | undefined {
   const schema = (e.parentSchema ?? {}) as JsonSchema;
   const custom = typeof schema['x-message'] === 'string' ? (schema['x-message'] as string) : undefined;
   switch (e.keyword) {
@@ -82,6 +94,12 @@ function messageFor(e: ErrorObject): string | undefined {
     case 'additionalProperties': {
       const name = String(e.params.additionalProperty);
       const allowed = Object.keys((schema.properties ?? {}) as object);
+      if (SECRET_FIELD.test(name)) {
+        return `unknown field "${name}": secrets are never written inline; put the value in the Secret that secretRef names`;
+      }
+      const home = belongsUnder(name, schema, resolve);
+      if (home)
+        return `unknown field "${name}" here: it belongs under ${home} (indent it one level deeper, under ${home}:)`;
       const hint = didYouMean(name, allowed);
       return `unknown field "${name}"${hint || (allowed.length > 0 && allowed.length <= 12 ? ` (allowed: ${allowed.join(', ')})` : '')}`;
     }
@@ -154,6 +172,11 @@ function evaluateRule(rule: string, self: unknown): boolean | undefined {
   }
 }
 
+/** First-level fields a rule reads: `self.type == 'rest'` reads type. */
+const fieldsReadBy = (rule: string): string[] => [
+  ...new Set([...rule.matchAll(/self\.([A-Za-z0-9_]+)/g)].map((m) => m[1])),
+];
+
 /** `.mappings.generic.attributes` → ['mappings', 'generic', 'attributes']. */
 const fieldPathSegments = (fieldPath: string | undefined): PathSegment[] =>
   fieldPath ? fieldPath.replace(/^\./, '').split('.').filter(Boolean) : [];
@@ -181,8 +204,10 @@ function celFindings(
   if (value && typeof value === 'object' && !Array.isArray(value)) {
     const obj = value as Record<string, unknown>;
     const rules = (s['x-kubernetes-validations'] ?? []) as CelRule[];
-    if (rules.length > 0 && !structurallyBroken(path)) {
+    if (rules.length > 0) {
       for (const r of rules) {
+        // A rule reading a field that is itself broken would only echo that error in other words.
+        if (fieldsReadBy(r.rule).some((f) => structurallyBroken([...path, f]))) continue;
         if (evaluateRule(r.rule, obj) === false) {
           out.push({ path: [...path, ...fieldPathSegments(r.fieldPath)], at: 'key', message: r.message });
         }
@@ -208,8 +233,9 @@ export function checkSchema(kind: string, value: unknown): SchemaFinding[] {
   const findings: SchemaFinding[] = [];
   validate(value);
   const brokenAt: string[] = [];
+  const root = SCHEMAS[kind];
   for (const e of validate.errors ?? []) {
-    const message = messageFor(e);
+    const message = messageFor(e, (sch) => resolveRef(sch, root));
     if (!message) continue;
     const base = pointerToPath(e.instancePath, value);
     let path = base;
@@ -222,12 +248,10 @@ export function checkSchema(kind: string, value: unknown): SchemaFinding[] {
     brokenAt.push(JSON.stringify(base));
     findings.push({ path, at, message });
   }
-  // Rules on an object whose own fields are broken would only repeat the structural error.
+  // A node is broken when a structural error sits at it or below it.
   const broken = (p: PathSegment[]): boolean => {
-    const self = JSON.stringify(p);
-    return brokenAt.some(
-      (b) => b === self || (b.startsWith(self.slice(0, -1)) && JSON.parse(b).length === p.length + 1),
-    );
+    const self = JSON.stringify(p).slice(0, -1);
+    return brokenAt.some((b) => b === `${self}]` || b.startsWith(`${self},`));
   };
   celFindings(SCHEMAS[kind], value, [], SCHEMAS[kind], broken, findings);
   const seen = new Set<string>();

@@ -18,6 +18,8 @@ export interface CheckedResource {
   resource: Connector | Task;
   /** The file the resource came from, on disk (for relative script paths). */
   file: string;
+  /** Where it is declared, as findings print it: file:line. */
+  where: string;
   /** Whether the schema accepted it; semantic checks skip what would only repeat schema errors. */
   schemaValid: boolean;
 }
@@ -36,8 +38,8 @@ const MAPPING_TYPES: Record<string, readonly string[]> = {
   m42: ['generic'],
   script: ['generic'],
   msgraph: ['identityAndAccess', 'identity', 'access', 'generic'],
-  scim: ['identityAndAccess', 'identity', 'access'],
-  ldap: ['identityAndAccess', 'identity', 'access'],
+  scim: ['identityAndAccess', 'identity', 'access', 'generic'],
+  ldap: ['identityAndAccess', 'identity', 'access', 'generic'],
 };
 
 /** A subquery placeholder is one first-level attribute name: {id}, {user_id}, {employee-number}. */
@@ -88,6 +90,8 @@ type MappingsKey = 'identity' | 'access' | 'generic';
 export async function checkSemantics(
   resources: readonly CheckedResource[],
   secrets: SecretResolver | undefined,
+  /** Files that did not parse (file:line of their first error): a missing Connector may sit in one. */
+  unparsed: readonly string[] = [],
 ): Promise<SemanticFinding[]> {
   const out: SemanticFinding[] = [];
   const first = new Map<string, CheckedResource>();
@@ -101,7 +105,7 @@ export async function checkSemantics(
         resource: r,
         path: ['metadata', 'name'],
         severity: 'error',
-        message: `duplicate ${r.kind} "${keyOf(r.resource)}": already defined in ${prev.file}`,
+        message: `duplicate ${r.kind} "${keyOf(r.resource)}": already defined at ${prev.where}`,
       });
       continue;
     }
@@ -129,7 +133,9 @@ export async function checkSemantics(
         resource: r,
         path: ['spec', 'connectorRef', 'name'],
         severity: 'error',
-        message: `Connector "${connectorName}" not found in namespace "${ns}"${hint ? ` (did you mean "${hint}"?)` : ''}`,
+        message:
+          `Connector "${connectorName}" not found in namespace "${ns}"${hint ? ` (did you mean "${hint}"?)` : ''}` +
+          (unparsed.length > 0 ? `; it may be declared in a file that is not valid YAML: ${unparsed.join(', ')}` : ''),
       });
     }
     // The checks below read only fields they type-check themselves, so a schema error elsewhere in
@@ -192,7 +198,7 @@ async function checkConnector(r: CheckedResource, secrets: SecretResolver | unde
       resource: r,
       path: ['spec', 'script', 'source', 'path'],
       severity: 'error',
-      message: `script file "${path}" not found (paths are relative to ${r.file})`,
+      message: `script file "${path}" not found (paths are relative to the folder of ${r.where.replace(/:\d+$/, '')})`,
     });
   }
 }
@@ -260,6 +266,20 @@ function checkMappings(r: CheckedResource, out: SemanticFinding[]) {
       });
     }
   });
+  const uniqueAttribute =
+    isMap(source) && typeof source.uniqueAttribute === 'string' ? source.uniqueAttribute : undefined;
+  const generic = isMap(spec.mappings) && isMap(spec.mappings.generic) ? spec.mappings.generic : undefined;
+  if (uniqueAttribute && blockName && generic && Array.isArray(generic.attributes)) {
+    const externals = generic.attributes.filter(isMap).map((a) => a.external);
+    if (!externals.includes(uniqueAttribute)) {
+      out.push({
+        resource: r,
+        path: ['spec', 'source', blockName, 'uniqueAttribute'],
+        severity: 'error',
+        message: `uniqueAttribute "${uniqueAttribute}" is not mapped: add an attribute mapping with external: ${uniqueAttribute} (usually the one marked unique: true)`,
+      });
+    }
+  }
   for (const key of ['identity', 'access', 'generic'] as MappingsKey[]) {
     const block = isMap(spec.mappings) ? spec.mappings[key] : undefined;
     if (!isMap(block) || !Array.isArray(block.attributes)) continue;

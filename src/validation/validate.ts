@@ -27,6 +27,8 @@ export interface ValidationResult {
 
 export interface ValidateOptions {
   secrets?: SecretResolver;
+  /** file:line of files that did not parse, to explain references that point into them. */
+  unparsed?: readonly string[];
   /** How files are named in findings; defaults to paths relative to the working directory. */
   display?: (file: string) => string;
 }
@@ -88,6 +90,7 @@ export function checkDocument(
       kind,
       resource: v as unknown as Connector | Task,
       file: diskFile,
+      where: `${sd.file}:${locate(sd, []).line}`,
       schemaValid: out.length === 0,
       source: sd,
       errors: out,
@@ -109,7 +112,7 @@ export async function validateDocuments(
     diagnostics.push(...r.diagnostics);
     if (r.resource) resources.push(r.resource);
   }
-  for (const f of await checkSemantics(resources, options.secrets)) {
+  for (const f of await checkSemantics(resources, options.secrets, options.unparsed)) {
     const lr = f.resource as LoadedResource;
     const d = diag(lr.source, f.path, f.message, f.at, f.severity, `${lr.kind} ${keyOf(lr.resource)}`);
     (f.severity === 'error' ? lr.errors : lr.warnings).push(d);
@@ -132,7 +135,8 @@ export async function validatePaths(
     diagnostics.push(...parsed.diagnostics);
     for (const sd of parsed.documents) documents.push({ sd, diskFile: file });
   }
-  const result = await validateDocuments(documents, options);
+  const unparsed = diagnostics.map((d) => `${d.file}:${d.line}`);
+  const result = await validateDocuments(documents, { ...options, unparsed });
   return {
     resources: result.resources,
     diagnostics: [...diagnostics, ...result.diagnostics].sort(byLocation),

@@ -42,11 +42,11 @@ const CORPUS: Record<string, string[]> = {
     '22:3 spec.connectorref unknown field "connectorref" (did you mean "connectorRef"?)',
   ],
   '06-indent-pagination-at-spec-level.yaml': [
-    '14:3 spec.pagination unknown field "pagination" (allowed: type, description, suspend, webApi, rest, m42, msgraph, scim, ldap, script)',
+    '14:3 spec.pagination unknown field "pagination" here: it belongs under rest (indent it one level deeper, under rest:)',
   ],
   '07-indent-block-content-not-indented.yaml': [
-    '23:12 spec.schedule must be a map, not null (is the block empty or its content not indented under it?)',
-    '24:3 spec.cron unknown field "cron"',
+    '23:3 spec.schedule must be a map, not null (is the block empty or its content not indented under it?)',
+    '24:3 spec.cron unknown field "cron" here: it belongs under schedule (indent it one level deeper, under schedule:)',
   ],
   '08-number-as-string-pagesize.yaml': [
     '18:17 spec.rest.pagination.pageSize must be an integer, not string "100" (remove the quotes)',
@@ -74,7 +74,9 @@ const CORPUS: Record<string, string[]> = {
   '17-cron-and-interval.yaml': ['23:3 spec.schedule set exactly one of cron or interval'],
   '18-yaml-tab-indentation.yaml': ['10:1 (yaml) invalid YAML: tabs are not allowed as indentation'],
   '19-yaml-unclosed-quote.yaml': ['36:1 (yaml) invalid YAML: missing closing "quote'],
-  '20-yaml-duplicate-key.yaml': ['16:5 (yaml) invalid YAML: map keys must be unique'],
+  '20-yaml-duplicate-key.yaml': [
+    '16:5 (yaml) invalid YAML: map keys must be unique ("auth" is set twice in the same map)',
+  ],
   '21-unknown-api-version.yaml': [
     '2:13 apiVersion unknown apiVersion "provisio.dev/v1": Provisio resources use provisio.dev/v1alpha1',
   ],
@@ -84,7 +86,7 @@ const CORPUS: Record<string, string[]> = {
     "18:9 metadata.name must be a lower-case name of letters, digits and '-' that starts and ends with a letter or digit (such as hr-api)",
   ],
   '25-duplicate-name.yaml': [
-    `39:9 metadata.name duplicate Task "iga-25/hr-employees": already defined in ${fixturesDir}/25-duplicate-name.yaml`,
+    '39:9 metadata.name duplicate Task "iga-25/hr-employees": already defined at 25-duplicate-name.yaml:15',
   ],
   '26-connector-ref-missing.yaml': [
     '21:24 spec.connectorRef.name Connector "hr-ap" not found in namespace "iga-26" (did you mean "hr-api"?)',
@@ -100,9 +102,9 @@ const CORPUS: Record<string, string[]> = {
     '31:3 spec.mappings onDeleted (deletion marking) is only allowed with fetch: full',
   ],
   '31-mappings-block-mismatch.yaml': [
-    '30:3 spec.mappings mappings.generic is required when mappingsType is generic, and not allowed otherwise',
-    '30:3 spec.mappings mappings.identity is required when mappingsType is identity or identityAndAccess, and not allowed otherwise',
-    '30:3 spec.mappings mappings.access is required when mappingsType is access or identityAndAccess, and not allowed otherwise',
+    '30:3 spec.mappings mappingsType identity and identityAndAccess need a mappings.identity block (users)',
+    '30:3 spec.mappings mappingsType access and identityAndAccess need a mappings.access block (groups)',
+    '31:5 spec.mappings.generic mappings.generic is only allowed with mappingsType generic',
   ],
   '32-mapping-path-dollar.yaml': [
     '35:22 spec.mappings.generic.attributes[1].external "$.department.name": write mapping paths without $. (for example department.name)',
@@ -132,8 +134,8 @@ const CORPUS: Record<string, string[]> = {
     '15:5 spec.rest.pagination.nextLinkPath linkToken paging needs nextLinkPath or linkHeader: true',
   ],
   '41-rest-type-with-m42-block.yaml': [
-    '7:1 spec.rest spec.rest must be set when type is rest, and only then',
-    '9:3 spec.m42 spec.m42 must be set when type is m42, and only then',
+    '7:1 spec.rest type rest needs its settings in a rest block',
+    '9:3 spec.m42 an m42 block is only allowed when type is m42',
   ],
   '42-missing-base-url.yaml': ['10:3 spec.rest.baseUrl is required'],
   '43-base-url-without-scheme.yaml': ['10:14 spec.rest.baseUrl must be an absolute http:// or https:// URL'],
@@ -141,7 +143,7 @@ const CORPUS: Record<string, string[]> = {
   '45-event-task-with-schedule.yaml': ['23:3 spec.schedule only scheduled tasks have a schedule'],
   '46-script-path-and-config-map.yaml': ['10:5 spec.script.source set exactly one of path or configMapRef'],
   '47-script-path-missing-file.yaml': [
-    `11:13 spec.script.source.path script file "scripts/hr-sync.py" not found (paths are relative to ${fixturesDir}/47-script-path-missing-file.yaml)`,
+    '11:13 spec.script.source.path script file "scripts/hr-sync.py" not found (paths are relative to the folder of 47-script-path-missing-file.yaml)',
   ],
   '48-max-fraction-above-one.yaml': ['38:18 spec.deletion.maxFraction must be <= 1, not 1.5'],
   '49-cache-clear-at-24.yaml': ['36:24 spec.cache.clearAt[1] must be a time of day HH:MM, such as 00:00 or 13:30'],
@@ -163,7 +165,7 @@ const CORPUS: Record<string, string[]> = {
     '23:17 spec.mappingsType Connector "hr-api" of type rest loads generic mappings, not identity',
   ],
   '57-inline-password.yaml': [
-    '13:5 spec.ldap.password unknown field "password" (allowed: url, flavor, bindDn, secretRef, baseDn, pageSize, timeout, tls)',
+    '13:5 spec.ldap.password unknown field "password": secrets are never written inline; put the value in the Secret that secretRef names',
   ],
   '58-local-attribute-with-space.yaml': [
     "38:18 spec.mappings.generic.attributes[1].local must be an attribute name of letters, digits, '_', '.' and '-', starting with a letter or '_'",
@@ -195,7 +197,7 @@ const CORPUS: Record<string, string[]> = {
   '68-inline-webapi-credentials.yaml': [
     '9:3 spec.webApi.secretRef is required',
     '10:5 spec.webApi.username unknown field "username" (allowed: secretRef)',
-    '11:5 spec.webApi.password unknown field "password" (allowed: secretRef)',
+    '11:5 spec.webApi.password unknown field "password": secrets are never written inline; put the value in the Secret that secretRef names',
   ],
 };
 
@@ -239,8 +241,18 @@ describe('invalid corpus (test/fixtures/invalid)', () => {
   it("reports every file's findings when the whole directory is validated at once", async () => {
     const result = await validatePaths([fixturesDir], { display });
     expect(result.files).toBe(files.length);
+    // Validated together, a missing Connector may sit in one of the files that do not parse, and the
+    // finding says so; the rest of each finding is the same as when the file is validated alone.
+    const unparsedHint =
+      '; it may be declared in a file that is not valid YAML: 18-yaml-tab-indentation.yaml:10, ' +
+      '19-yaml-unclosed-quote.yaml:36, 20-yaml-duplicate-key.yaml:16, 54-unquoted-braces-in-flow-mapping.yaml:37';
+    const hinted = errorsOf(result.diagnostics).filter((d) => d.message.endsWith(unparsedHint));
+    expect(hinted.map((d) => d.file).sort()).toEqual([
+      '26-connector-ref-missing.yaml',
+      '55-task-without-namespace.yaml',
+    ]);
     const all = errorsOf(result.diagnostics)
-      .map((d) => `${d.file} ${finding(d)}`)
+      .map((d) => `${d.file} ${finding(d)}`.replace(unparsedHint, ''))
       .sort();
     const union = Object.entries(CORPUS)
       .flatMap(([file, expected]) => expected.map((f) => `${file} ${f}`))
