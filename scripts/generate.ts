@@ -46,7 +46,7 @@ async function render(): Promise<Map<string, string>> {
       declareExternallyReferenced: true,
       unreachableDefinitions: false,
       format: true,
-      maxItems: -1,
+      ignoreMinAndMaxItems: true,
       style: { singleQuote: true, printWidth: 120 },
     });
     // Both bundles declare the shared definitions; keep the first declaration of each.

@@ -1,5 +1,5 @@
 /** Collects the secret references of a connector block, with the field path each sits at. */
-import type { SecretRef } from '../model/resources.js';
+import type { Connector, ConnectorType, SecretRef } from '../model/resources.js';
 
 export type FoundSecretRef = { ref: SecretRef; field: string[] };
 
@@ -17,3 +17,11 @@ export function findSecretRefs(block: unknown, path: string[]): FoundSecretRef[]
   visit(block, path);
   return found;
 }
+
+/** The secret references of a connector: its webApi credentials and its type block. */
+export const connectorSecretRefs =
+  (type: ConnectorType) =>
+  (c: Connector): FoundSecretRef[] => [
+    ...findSecretRefs(c.spec.webApi, ['spec', 'webApi']),
+    ...findSecretRefs(c.spec[type], ['spec', type]),
+  ];

@@ -691,7 +691,7 @@ export interface TaskMapping {
    * @minItems 1
    * @maxItems 500
    */
-  attributes: [TaskAttributeMapping, ...TaskAttributeMapping[]];
+  attributes: TaskAttributeMapping[];
 }
 
 export interface TaskAttributeMapping {

@@ -7,10 +7,9 @@
  * an entry is written only after the target confirmed the card, so a crash can cost a reload but
  * never a lost card.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { RecordKind, Watermark } from '../connectors/types.js';
+import { openSqlite } from './sqlite.js';
 
 export interface TaskCacheMeta {
   mappingHash?: string;
@@ -28,11 +27,7 @@ export class TaskCache {
   private readonly forgetOne: Database.Statement<[string, string, string]>;
 
   constructor(readonly file: string) {
-    mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
+    this.db = openSqlite(file);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS task_cache (
         task TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL,

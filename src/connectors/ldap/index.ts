@@ -4,15 +4,12 @@
  * and actions are added in this folder without touching the engine.
  */
 
-import { findSecretRefs } from '../secret-refs.js';
+import { connectorSecretRefs } from '../secret-refs.js';
 import type { ConnectorType } from '../types.js';
 
 export const ldapConnector: ConnectorType = {
   type: 'ldap',
   usages: ['scheduled', 'event', 'authentication'],
   incremental: true,
-  secretRefs: (c) => [
-    ...findSecretRefs(c.spec.webApi, ['spec', 'webApi']),
-    ...findSecretRefs(c.spec.ldap, ['spec', 'ldap']),
-  ],
+  secretRefs: connectorSecretRefs('ldap'),
 };

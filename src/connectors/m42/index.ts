@@ -4,15 +4,12 @@
  * and actions are added in this folder without touching the engine.
  */
 
-import { findSecretRefs } from '../secret-refs.js';
+import { connectorSecretRefs } from '../secret-refs.js';
 import type { ConnectorType } from '../types.js';
 
 export const m42Connector: ConnectorType = {
   type: 'm42',
   usages: ['scheduled', 'event'],
   incremental: false,
-  secretRefs: (c) => [
-    ...findSecretRefs(c.spec.webApi, ['spec', 'webApi']),
-    ...findSecretRefs(c.spec.m42, ['spec', 'm42']),
-  ],
+  secretRefs: connectorSecretRefs('m42'),
 };

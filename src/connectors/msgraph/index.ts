@@ -4,15 +4,12 @@
  * and actions are added in this folder without touching the engine.
  */
 
-import { findSecretRefs } from '../secret-refs.js';
+import { connectorSecretRefs } from '../secret-refs.js';
 import type { ConnectorType } from '../types.js';
 
 export const msgraphConnector: ConnectorType = {
   type: 'msgraph',
   usages: ['scheduled', 'event', 'authentication'],
   incremental: true,
-  secretRefs: (c) => [
-    ...findSecretRefs(c.spec.webApi, ['spec', 'webApi']),
-    ...findSecretRefs(c.spec.msgraph, ['spec', 'msgraph']),
-  ],
+  secretRefs: connectorSecretRefs('msgraph'),
 };

@@ -1,5 +1,5 @@
 /** Generic REST API connector (seed 000): scheduled extract and connection check. */
-import { findSecretRefs } from '../secret-refs.js';
+import { connectorSecretRefs } from '../secret-refs.js';
 import type { ConnectorType } from '../types.js';
 import { checkRestConnection } from './check.js';
 import { extractRest } from './extract.js';
@@ -13,10 +13,7 @@ export const restConnector: ConnectorType = {
   type: 'rest',
   usages: ['scheduled', 'event'],
   incremental: false,
-  secretRefs: (c) => [
-    ...findSecretRefs(c.spec.webApi, ['spec', 'webApi']),
-    ...findSecretRefs(c.spec.rest, ['spec', 'rest']),
-  ],
+  secretRefs: connectorSecretRefs('rest'),
   extract: (ctx) => extractRest(ctx),
   checkConnection: (ctx) => checkRestConnection(ctx),
 };

@@ -4,15 +4,12 @@
  * and actions are added in this folder without touching the engine.
  */
 
-import { findSecretRefs } from '../secret-refs.js';
+import { connectorSecretRefs } from '../secret-refs.js';
 import type { ConnectorType } from '../types.js';
 
 export const scimConnector: ConnectorType = {
   type: 'scim',
   usages: ['scheduled'],
   incremental: false,
-  secretRefs: (c) => [
-    ...findSecretRefs(c.spec.webApi, ['spec', 'webApi']),
-    ...findSecretRefs(c.spec.scim, ['spec', 'scim']),
-  ],
+  secretRefs: connectorSecretRefs('scim'),
 };

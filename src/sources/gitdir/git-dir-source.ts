@@ -145,7 +145,10 @@ export class GitDirSource {
     this.revisionValue = await this.readRevision();
     const docs: Array<{ sd: SourceDocument; diskFile: string }> = [];
     const brokenFiles = new Map<string, Diagnostic[]>();
-    for (const [file, state] of this.files) {
+    // Directory walk order, as at startup and in `provisio validate`: which of two duplicates is "first" must not
+    // depend on which file the watcher saw first.
+    const files = [...this.files].sort(([a], [b]) => byWalkOrder(a, b));
+    for (const [file, state] of files) {
       // A file that no longer parses still declares what it declared when it last parsed.
       const use = state.parseErrors.length > 0 ? state.lastGood : state.documents;
       if (state.parseErrors.length > 0) brokenFiles.set(file, state.parseErrors);
@@ -191,4 +194,15 @@ export class GitDirSource {
       this.opts.log.warn(`ignored document: ${formatDiagnostic(d)}`);
     }
   }
+}
+
+/** The order expandPaths walks a tree in: directory by directory, names compared as it sorts them. */
+function byWalkOrder(a: string, b: string): number {
+  const sa = a.split(/[\\/]/);
+  const sb = b.split(/[\\/]/);
+  for (let i = 0; i < Math.min(sa.length, sb.length); i++) {
+    const c = sa[i].localeCompare(sb[i]);
+    if (c !== 0) return c;
+  }
+  return sa.length - sb.length;
 }

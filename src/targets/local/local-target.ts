@@ -5,9 +5,8 @@
  * SQLite keeps a bounded page cache, so memory does not grow with the number of cards.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqlite } from '../../state/sqlite.js';
 import type { Card, CardWrite, OwnedCardsQuery, Target, UpsertResult } from '../types.js';
 
 export class LocalTarget implements Target {
@@ -18,11 +17,7 @@ export class LocalTarget implements Target {
   private readonly update: Database.Statement<[string, string, string, string]>;
 
   constructor(readonly file: string) {
-    mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
+    this.db = openSqlite(file);
     this.db.exec(`CREATE TABLE IF NOT EXISTS cards (
       template TEXT NOT NULL,
       key TEXT NOT NULL,

@@ -1,0 +1,128 @@
+/**
+ * One phase of the extract benchmark, in its own process so that its peak RSS is its own
+ * (bench/extract.ts forks one per phase and reads the result from the IPC channel):
+ *
+ *   raw     the physical limit: undici request + JSON.parse of every page, sequentially, nothing else
+ *   full    runTask with real dependencies (LocalTarget + TaskCache in --state-dir), a fresh cache
+ *   rerun   runTask again on the same state dir: nothing changed, so nothing may be written
+ *
+ * Modules are imported and the SQLite files opened before the clock starts; the clock covers the work only.
+ */
+import { join } from 'node:path';
+import { request } from 'undici';
+import { runTask } from '../src/engine/run-task.js';
+import { silentLogger } from '../src/log/logger.js';
+import type { TaskRunSummary } from '../src/model/resources.js';
+import { LocalSecretResolver } from '../src/secrets/resolver.js';
+import { TaskCache } from '../src/state/task-cache.js';
+import { LocalTarget } from '../src/targets/local/local-target.js';
+import { benchConnector, benchTask, PAGE_SIZE, QUERY, VALUE_MARKER } from './lib/dataset.js';
+import { intOption, option, type RssReport, RssSampler } from './lib/measure.js';
+
+export type PhaseName = 'raw' | 'full' | 'rerun';
+
+export interface PhaseResult {
+  phase: PhaseName;
+  records: number;
+  wallMs: number;
+  rss: RssReport;
+  apiCalls?: number;
+  bytes?: number;
+  summary?: TaskRunSummary;
+  cards?: number;
+}
+
+async function raw(baseUrl: string): Promise<Omit<PhaseResult, 'rss' | 'wallMs'>> {
+  let records = 0;
+  let bytes = 0;
+  let calls = 0;
+  for (let page = 1; ; page++) {
+    const res = await request(`${baseUrl.replace(/\/$/, '')}${QUERY}?page=${page}&size=${PAGE_SIZE}`);
+    const text = await res.body.text();
+    calls++;
+    if (res.statusCode !== 200) throw new Error(`page ${page}: HTTP ${res.statusCode}`);
+    bytes += text.length;
+    const rows = (JSON.parse(text) as Record<string, unknown[]>)[VALUE_MARKER];
+    records += rows.length;
+    if (rows.length < PAGE_SIZE) break;
+  }
+  return { phase: 'raw', records, apiCalls: calls, bytes };
+}
+
+async function main(): Promise<void> {
+  const phase = option('--phase') as PhaseName;
+  const baseUrl = option('--base-url');
+  const records = intOption('--records', 100_000);
+  const stateDir = option('--state-dir');
+  if (!baseUrl || !['raw', 'full', 'rerun'].includes(phase)) throw new Error('--phase raw|full|rerun and --base-url');
+
+  if (phase === 'raw') {
+    const rss = new RssSampler(20);
+    const started = performance.now();
+    const r = await raw(baseUrl);
+    const wallMs = performance.now() - started;
+    send({ ...r, wallMs, rss: rss.stop() });
+    return;
+  }
+
+  if (!stateDir) throw new Error('--state-dir is required for full and rerun');
+  const target = new LocalTarget(join(stateDir, 'cards.db'));
+  const cache = new TaskCache(join(stateDir, 'state.db'));
+  const task = benchTask(records);
+  const connector = benchConnector(baseUrl);
+  let progressCalls = 0;
+  const rss = new RssSampler(20);
+  const started = performance.now();
+  const summary = await runTask(
+    // The controller's dependencies (src/controller/controller.ts): default batch size and artifact keeping.
+    {
+      target,
+      cache,
+      secrets: new LocalSecretResolver(undefined, {}),
+      log: silentLogger,
+      artifactsRoot: join(stateDir, 'artifacts'),
+    },
+    {
+      task,
+      connector,
+      runId: `bench-${phase}-${Date.now()}`,
+      trigger: 'manual',
+      plannedTime: new Date(),
+      signal: new AbortController().signal,
+      // The controller writes status on progress; a counter stands in for it.
+      onProgress: () => {
+        progressCalls++;
+      },
+    },
+  );
+  const wallMs = performance.now() - started;
+  const report = rss.stop();
+  const cards = target.templates().find((t) => t.template === 'employee')?.cards ?? 0;
+  cache.close();
+  await target.close();
+  send({
+    phase,
+    records: summary.extract?.records ?? 0,
+    wallMs,
+    rss: report,
+    apiCalls: summary.extract?.apiCalls,
+    summary,
+    cards,
+  });
+}
+
+function send(result: PhaseResult): void {
+  if (process.send) process.send(result);
+  else console.log(JSON.stringify(result));
+}
+
+main().then(
+  () => {
+    if (process.connected) process.disconnect();
+  },
+  (e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+    if (process.connected) process.disconnect();
+  },
+);
