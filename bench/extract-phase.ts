@@ -30,6 +30,8 @@ export interface PhaseResult {
   bytes?: number;
   summary?: TaskRunSummary;
   cards?: number;
+  /** How often runTask reported progress (the controller writes status each time). */
+  progressCalls?: number;
 }
 
 async function raw(baseUrl: string): Promise<Omit<PhaseResult, 'rss' | 'wallMs'>> {
@@ -108,6 +110,7 @@ async function main(): Promise<void> {
     apiCalls: summary.extract?.apiCalls,
     summary,
     cards,
+    progressCalls,
   });
 }
 

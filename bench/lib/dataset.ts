@@ -15,7 +15,17 @@ export const VALUE_MARKER = 'items';
 export const QUERY = '/employees';
 
 const FIRST = ['Aino', 'Eero', 'Helmi', 'Juho', 'Kaisa', 'Lauri', 'Maria', 'Niko', 'Olivia', 'Pekka', 'Sofia', 'Ville'];
-const LAST = ['Virtanen', 'Korhonen', 'Mäkinen', 'Nieminen', 'Hämäläinen', 'Laine', 'Heikkinen', 'Koskinen', 'Järvinen'];
+const LAST = [
+  'Virtanen',
+  'Korhonen',
+  'Mäkinen',
+  'Nieminen',
+  'Hämäläinen',
+  'Laine',
+  'Heikkinen',
+  'Koskinen',
+  'Järvinen',
+];
 const DEPARTMENTS = [
   { code: 'FIN', name: 'Finance', 'cost-center': 'CC-1100' },
   { code: 'HR', name: 'Human Resources', 'cost-center': 'CC-1200' },
@@ -58,7 +68,10 @@ export function employee(i: number): Record<string, unknown> {
   const site = SITES[mix(i, 4) % SITES.length];
   const hired = EPOCH_2010 + (mix(i, 5) % 5000) * DAY_MS;
   const leaving = mix(i, 6) % 20 === 0;
-  const user = `${first}.${last}${i + 1}`.toLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '');
+  const user = `${first}.${last}${i + 1}`
+    .toLowerCase()
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '');
   const managerIndex = i < 10 ? 0 : mix(i, 7) % Math.max(1, Math.floor(i / 10));
   return {
     id: employeeId(i),

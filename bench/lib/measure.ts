@@ -70,11 +70,11 @@ export function intOption(name: string, fallback: number): number {
   return n;
 }
 
-/** A left-aligned first column and right-aligned others. */
-export function table(header: string[], rows: string[][]): string {
+/** A plain-text table: the first `left` columns left-aligned, the others (figures) right-aligned. */
+export function table(header: string[], rows: string[][], left = 1): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]): string =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+    cells.map((c, i) => (i < left ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 

@@ -64,6 +64,40 @@ export interface ConnectionCheck {
   message: string;
 }
 
+/** What a workflow sends with an invocation: the card's attributes and those of cards it references. */
+export interface InvokeData {
+  [attribute: string]: unknown;
+  reference?: Record<string, Record<string, unknown>>;
+}
+
+export interface ActionContext {
+  connector: Connector;
+  task: Task;
+  namespace: string;
+  secrets: SecretResolver;
+  /** Aborted on the upstream timeout or when the caller goes away. */
+  signal: AbortSignal;
+  log: Logger;
+}
+
+/**
+ * The outcome of one activity. `Completed` iff the upstream answered 200 <= status < 400; anything
+ * else, a connection error or a timeout is an `Exception` with a readable text. Never throws for
+ * upstream failures: only for a bad invocation (InvalidInvocationError).
+ */
+export interface ActionResult {
+  state: 'Completed' | 'Exception';
+  statusCode?: number;
+  /** The upstream body (JSON when it parses, else text), for the workflow's response attribute. */
+  response: unknown;
+  exception: string | null;
+}
+
+/** The invocation itself is wrong (unknown attribute, bad method, URL off the connector's origin): 400. */
+export class InvalidInvocationError extends Error {}
+
+export type ActionHandler = (ctx: ActionContext, input: Record<string, unknown>, data: InvokeData) => Promise<ActionResult>;
+
 export interface ConnectorType {
   type: TypeName;
   /** Task usages this type supports (the validator refuses others). */
@@ -74,6 +108,8 @@ export interface ConnectorType {
   secretRefs(connector: Connector): Array<{ ref: SecretRef; field: string[] }>;
   /** Scheduled extract; absent for types that cannot run scheduled tasks yet. */
   extract?(ctx: ExtractContext): Extraction;
+  /** Event activities by name (restCall, ...), for tasks with usage: event. */
+  actions?: Readonly<Record<string, ActionHandler>>;
   /** Cheap reachability check for Connector status. */
   checkConnection?(ctx: Omit<ExtractContext, 'task' | 'mode' | 'progress'>): Promise<ConnectionCheck>;
 }

@@ -21,6 +21,7 @@ import {
   type Blocker,
   connectorConditions,
   connectorHealth,
+  onlyConnectorRefFindings,
   runInProgress,
   runSucceeded,
   taskConditions,
@@ -174,24 +175,32 @@ export class Controller {
 
   private blocker(stored: StoredResource<Task>): Blocker | undefined {
     const task = stored.effective;
-    if (!task) return { reason: REASONS.SchemaInvalid, message: 'no valid version of this task exists yet' };
-    const conn = this.connectorFor(task);
-    if (!conn?.effective) {
-      return {
-        reason: REASONS.ConnectorNotReady,
-        message: conn
-          ? `Connector "${task.spec.connectorRef.name}" is invalid: ${conn.errors[0]?.message ?? 'see its status'}`
-          : `Connector "${task.spec.connectorRef.name}" not found in namespace "${namespaceOf(task)}"`,
-      };
+    if (!task) {
+      const waiting = onlyConnectorRefFindings(stored) ? this.connectorBlocker(stored.declared) : undefined;
+      return waiting ?? { reason: REASONS.SchemaInvalid, message: 'no valid version of this task exists yet' };
     }
-    const type = connectorType(conn.effective.spec.type);
+    const waiting = this.connectorBlocker(task);
+    if (waiting) return waiting;
+    const connector = this.connectorFor(task)!.effective!;
+    const type = connectorType(connector.spec.type);
     if (task.spec.usage === 'scheduled' && !type.extract) {
       return {
         reason: REASONS.UnsupportedConnector,
-        message: `scheduled tasks of ${conn.effective.spec.type} connectors cannot run yet in this version of Provisio`,
+        message: `scheduled tasks of ${connector.spec.type} connectors cannot run yet in this version of Provisio`,
       };
     }
     return undefined;
+  }
+
+  private connectorBlocker(task: Task): Blocker | undefined {
+    const conn = this.connectorFor(task);
+    if (conn?.effective) return undefined;
+    return {
+      reason: REASONS.ConnectorNotReady,
+      message: conn
+        ? `Connector "${task.spec.connectorRef.name}" is invalid: ${conn.errors[0]?.message ?? 'see its status'}`
+        : `Connector "${task.spec.connectorRef.name}" not found in namespace "${namespaceOf(task)}"`,
+    };
   }
 
   private suspended(stored: StoredResource<Task>): boolean {

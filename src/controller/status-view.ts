@@ -9,7 +9,7 @@ import type { StatusStore } from '../state/status-store.js';
 import { REASONS, setConditions } from '../status/conditions.js';
 import type { ResourceStore, StoredResource } from '../store/resource-store.js';
 import type { Diagnostic } from '../validation/diagnostics.js';
-import { connectorConditions, taskConditions } from './task-status.js';
+import { connectorConditions, onlyConnectorRefFindings, taskConditions } from './task-status.js';
 
 export interface ResourceView {
   apiVersion: string;
@@ -67,7 +67,7 @@ export function viewOf(kind: Kind, stored: StoredResource, store: ResourceStore,
 }
 
 function offlineBlocker(stored: StoredResource<Task>, store: ResourceStore) {
-  const task = stored.effective;
+  const task = stored.effective ?? (onlyConnectorRefFindings(stored) ? stored.declared : undefined);
   if (!task) return undefined;
   const conn = store.get<Connector>('Connector', refKey(namespaceOf(task), task.spec.connectorRef.name));
   if (conn?.effective) return undefined;

@@ -13,6 +13,10 @@ export const runSucceeded = (r: TaskRunSummary | undefined): boolean =>
 export const runInProgress = (r: TaskRunSummary | undefined): boolean =>
   r?.extract?.status === 'Running' || r?.load?.status === 'Running';
 
+/** The task's only findings are about spec.connectorRef.name: valid but for a connector that is not there. */
+export const onlyConnectorRefFindings = (stored: StoredResource<Task>): boolean =>
+  stored.errors.length > 0 && stored.errors.every((e) => e.field === 'spec.connectorRef.name');
+
 /** Why a task cannot be scheduled, if it cannot. */
 export interface Blocker {
   reason: string;
@@ -26,17 +30,21 @@ export function taskConditions(
   suspended: boolean,
 ): ConditionInput[] {
   const out: ConditionInput[] = [];
-  if (stored.errors.length > 0) {
+  // A connectorRef that resolves to nothing is a missing dependency, reported as in Kubernetes mode (no validator).
+  const waitingForConnector = blocker?.reason === REASONS.ConnectorNotReady && onlyConnectorRefFindings(stored);
+  if (stored.errors.length > 0 && !waitingForConnector) {
     const first = formatDiagnostic(stored.errors[0]);
     const more = stored.errors.length > 1 ? ` (and ${stored.errors.length - 1} more)` : '';
-    const serving = stored.effective ? ' The last valid version keeps running.' : '';
+    const serving = stored.effective && !blocker ? ' The last valid version keeps running.' : '';
     out.push({ type: 'Ready', status: 'False', reason: REASONS.SchemaInvalid, message: `${first}${more}.${serving}` });
     out.push({ type: 'Stalled', status: 'True', reason: REASONS.SchemaInvalid, message: `${first}${more}` });
     return out;
   }
   if (blocker) {
-    out.push({ type: 'Ready', status: 'False', reason: blocker.reason, message: blocker.message });
-    out.push({ type: 'Stalled', status: 'True', reason: blocker.reason, message: blocker.message });
+    // The finding says more than the blocker: it suggests the connector meant ("did you mean").
+    const message = waitingForConnector ? stored.errors[0].message : blocker.message;
+    out.push({ type: 'Ready', status: 'False', reason: blocker.reason, message });
+    out.push({ type: 'Stalled', status: 'True', reason: blocker.reason, message });
     return out;
   }
   const task = stored.effective!;

@@ -118,6 +118,18 @@ describe('watching', () => {
     expect(events).toEqual([{ type: 'upserted', kind: 'Task', key: TASK }]);
   });
 
+  it('watches the files a fresh start reads: not hidden folders, not JSON', async () => {
+    repo.write('.github/workflows/ci.yaml', 'name: ci\non: [push]\njobs: {}\n');
+    repo.write('notes.json', '{"owner": "iga team"}\n');
+    repo.write('contractors.yaml', taskYaml({ name: 'hr-contractors', query: '/contractors' }));
+    await applied('the new task', () => store.get('Task', 'iga/hr-contractors') !== undefined);
+    const fresh = new GitDirSource({ dir: repo.dir, store: new ResourceStore(), log: silentLogger });
+    await fresh.load();
+    expect(fresh.diagnostics).toEqual([]);
+    expect(source.diagnostics).toEqual([]);
+    expect(events).toEqual([{ type: 'upserted', kind: 'Task', key: 'iga/hr-contractors' }]);
+  });
+
   it('removes the resources of a deleted file', async () => {
     repo.remove('hr-employees.yaml');
     await applied('the deletion', () => task() === undefined);

@@ -8,7 +8,7 @@
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { type FSWatcher, watch } from 'chokidar';
 import type { Logger } from '../../log/logger.js';
@@ -83,7 +83,7 @@ export class GitDirSource {
       awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 20 },
     });
     const mark = (path: string) => {
-      if (!isResourceFile(path)) return;
+      if (!this.readsAtStart(path)) return;
       this.dirty.add(path);
       clearTimeout(this.timer);
       this.timer = setTimeout(() => {
@@ -92,6 +92,16 @@ export class GitDirSource {
     };
     this.watcher.on('add', mark).on('change', mark).on('unlink', mark);
     await new Promise<void>((ready) => this.watcher!.once('ready', () => ready()));
+  }
+
+  /** The files load() reads (expandPaths): YAML outside hidden folders; the watcher must not see more. */
+  private readsAtStart(path: string): boolean {
+    const segments = relative(this.dir, path).split(/[\\/]/);
+    return (
+      /\.ya?ml$/i.test(path) &&
+      isResourceFile(path) &&
+      !segments.some((s) => s.startsWith('.') || s === 'node_modules')
+    );
   }
 
   /** Resolves when changes seen so far have been applied (for tests and --once). */
