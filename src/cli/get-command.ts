@@ -19,6 +19,12 @@ const message = (v: ResourceView): string => {
   return r && r.status !== 'True' ? `${r.reason}: ${r.message}` : '';
 };
 
+function invocationsCell(inv: unknown): string {
+  const i = inv as { total?: number; failed?: number; lastTime?: string } | undefined;
+  if (!i?.total) return 'no calls yet';
+  return `${i.total} calls, ${i.failed ?? 0} failed, last ${when(i.lastTime)}`;
+}
+
 function runResult(run: TaskRunSummary | undefined): string {
   if (!run) return '-';
   if (run.extract?.status === 'Succeeded' && run.load?.status === 'Succeeded') return 'Succeeded';
@@ -60,7 +66,11 @@ export async function getCommand(what: string, name: string | undefined, format:
         String((v.spec.connectorRef as { name?: string })?.name ?? ''),
         String(v.spec.usage ?? ''),
         String(v.status.phase ?? '-'),
-        run ? `${runResult(run)} ${when(run.startTime)}` : '-',
+        v.spec.usage === 'event'
+          ? invocationsCell(v.status.invocations)
+          : run
+            ? `${runResult(run)} ${when(run.startTime)}`
+            : '-',
         until(v.status.nextRunTime),
         ready(v)?.status ?? 'Unknown',
         message(v),

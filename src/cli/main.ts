@@ -41,6 +41,13 @@ export function buildProgram(): Command {
     .option('--once', 'run every scheduled task once, then exit non-zero if any run failed')
     .option('--concurrency <n>', 'runs at once across all tasks', (v) => Number.parseInt(v, 10), 6)
     .option('--api-token-file <file>', 'file with API bearer tokens, one per line (also $PROVISIO_API_TOKENS)')
+    .option(
+      '--max-invocations <n>',
+      'event invocations handled at once; more get 503',
+      (v) => Number.parseInt(v, 10),
+      256,
+    )
+    .option('--idempotency-ttl <duration>', 'how long an Idempotency-Key result is kept', '24h')
     .action(async (opts) => {
       if (opts.kubernetes) throw new Error('--kubernetes mode is not available in this version; use --dir PATH');
       if (!opts.dir) throw new Error('give --dir PATH: the directory that holds your Connector and Task YAML');

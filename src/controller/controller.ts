@@ -4,6 +4,7 @@
  * The same class serves git mode and, with another source and status writer, Kubernetes mode.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { connectorType } from '../connectors/registry.js';
 import { type EngineDeps, type RunTrigger, runTask } from '../engine/run-task.js';
@@ -63,6 +64,8 @@ const specHash = (spec: unknown): string =>
 
 export class Controller {
   readonly scheduler: Scheduler;
+  /** `finished` (task key, run) after every run is recorded. */
+  readonly runs = new EventEmitter<{ finished: [string, TaskRunSummary] }>();
   private readonly engine: EngineDeps;
   private readonly now: () => Date;
   private readonly onChange = (e: StoreEvent) => this.handle(e);
@@ -162,7 +165,24 @@ export class Controller {
     }
   }
 
-  private connectorFor(task: Task): StoredResource<Connector> | undefined {
+  /** The next run of a task to finish, or undefined after the timeout. Subscribe before triggering. */
+  nextRunFinished(key: string, timeoutMs: number): Promise<TaskRunSummary | undefined> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.runs.off('finished', listener);
+        resolve(undefined);
+      }, timeoutMs);
+      const listener = (k: string, run: TaskRunSummary) => {
+        if (k !== key) return;
+        clearTimeout(timer);
+        this.runs.off('finished', listener);
+        resolve(run);
+      };
+      this.runs.on('finished', listener);
+    });
+  }
+
+  connectorFor(task: Task): StoredResource<Connector> | undefined {
     return this.opts.store.get<Connector>('Connector', refKey(namespaceOf(task), task.spec.connectorRef.name));
   }
 
@@ -173,7 +193,7 @@ export class Controller {
     });
   }
 
-  private blocker(stored: StoredResource<Task>): Blocker | undefined {
+  blocker(stored: StoredResource<Task>): Blocker | undefined {
     const task = stored.effective;
     if (!task) {
       const waiting = onlyConnectorRefFindings(stored) ? this.connectorBlocker(stored.declared) : undefined;
@@ -203,7 +223,7 @@ export class Controller {
     };
   }
 
-  private suspended(stored: StoredResource<Task>): boolean {
+  suspended(stored: StoredResource<Task>): boolean {
     const task = stored.effective;
     const conn = task ? this.connectorFor(task)?.effective : undefined;
     return !!(task?.spec.suspend || conn?.spec.suspend || this.taskRecord(stored.key)?.suspendOverride);
@@ -351,6 +371,7 @@ export class Controller {
     });
     record(run, true);
     this.opts.onRunFinished?.(task, run);
+    this.runs.emit('finished', key, run);
     this.reconcileConnector(refKey(namespaceOf(task), task.spec.connectorRef.name));
   }
 

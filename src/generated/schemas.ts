@@ -1452,7 +1452,7 @@ export const taskSchema: JsonSchema = {
           "type": "integer",
           "minimum": 1,
           "maximum": 1000,
-          "default": 16,
+          "default": 64,
           "description": "Invocations of this task that may run at once; more are refused with 429."
         },
         "password": {

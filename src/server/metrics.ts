@@ -29,6 +29,20 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly invocations = new Counter({
+    name: 'provisio_invocations_total',
+    help: 'Event task invocations, by activity and state (Completed, Exception)',
+    labelNames: ['namespace', 'task', 'activity', 'state'] as const,
+    registers: [this.registry],
+  });
+  readonly invocationDuration = new Histogram({
+    name: 'provisio_invocation_duration_seconds',
+    help: 'Duration of event task invocations, upstream call included',
+    labelNames: ['namespace', 'task', 'activity', 'state'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
   constructor(defaultLabels: Record<string, string> = {}) {
     this.registry.setDefaultLabels(defaultLabels);
     collectDefaultMetrics({ register: this.registry });

@@ -1,0 +1,208 @@
+/**
+ * Event task invocation (DESIGN §2, §3): finds the task, refuses what cannot run (with 4xx that say
+ * why), applies limits and Idempotency-Key, runs the activity, and records the outcome: an audit log
+ * line, metrics, and the task's status.invocations counters.
+ */
+import { connectorType } from '../connectors/registry.js';
+import { type ActionResult, InvalidInvocationError } from '../connectors/types.js';
+import type { Controller } from '../controller/controller.js';
+import type { Logger } from '../log/logger.js';
+import type { Connector, Task, TaskStatus } from '../model/resources.js';
+import { namespaceOf, refKey } from '../model/resources.js';
+import { parseDuration } from '../scheduler/duration.js';
+import type { SecretResolver } from '../secrets/resolver.js';
+import { httpError } from '../server/http-server.js';
+import type { Metrics } from '../server/metrics.js';
+import type { StatusStore } from '../state/status-store.js';
+import type { ResourceStore } from '../store/resource-store.js';
+import type { IdempotencyStore } from './idempotency.js';
+import { parseInvokeRequest } from './invoke-request.js';
+import type { InvocationLimits } from './limits.js';
+import { runTaskActivity } from './run-task-activity.js';
+
+export interface InvocationServiceOptions {
+  store: ResourceStore;
+  statuses: StatusStore;
+  controller: Controller;
+  secrets: SecretResolver;
+  log: Logger;
+  metrics: Metrics;
+  limits: InvocationLimits;
+  idempotency: IdempotencyStore;
+  /** How often invocation counters are written to status. */
+  flushEveryMs?: number;
+}
+
+export interface InvokeAnswer {
+  status: number;
+  body: {
+    state: ActionResult['state'];
+    statusCode: number | null;
+    response: unknown;
+    exception: string | null;
+    durationMs: number;
+  };
+  headers?: Record<string, string>;
+}
+
+interface CounterDelta {
+  total: number;
+  failed: number;
+  lastTime?: string;
+  lastError?: string;
+}
+
+const GENERIC_ACTIVITIES = ['runTask'] as const;
+
+export class InvocationService {
+  private readonly pending = new Map<string, CounterDelta>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly opts: InvocationServiceOptions) {
+    this.timer = setInterval(() => this.flush(), opts.flushEveryMs ?? 1000);
+    this.timer.unref();
+  }
+
+  async invoke(
+    namespace: string,
+    name: string,
+    body: unknown,
+    call: { caller: string; idempotencyKey?: string; signal?: AbortSignal },
+  ): Promise<InvokeAnswer> {
+    const key = refKey(namespace, name);
+    const { task, connector } = this.invocable(key, namespace, name);
+    const type = connectorType(connector.spec.type);
+    const activities = [...Object.keys(type.actions ?? {}), ...GENERIC_ACTIVITIES];
+    const request = parseInvokeRequest(body, activities);
+    const work = async () => {
+      const release = this.opts.limits.acquire(key, task.spec.event?.maxConcurrency ?? 64);
+      try {
+        return await this.execute(key, task, connector, request, call.signal);
+      } finally {
+        release();
+      }
+    };
+    const ikey = call.idempotencyKey;
+    const outcome = ikey ? await this.opts.idempotency.once(key, ikey, work) : { ...(await work()), replayed: false };
+    const result = outcome.body as InvokeAnswer['body'];
+    this.opts.log.info(
+      {
+        audit: 'invocation',
+        task: key,
+        activity: request.activity,
+        caller: call.caller,
+        state: result.state,
+        statusCode: result.statusCode,
+        durationMs: result.durationMs,
+        ...(ikey ? { idempotent: true, replayed: outcome.replayed } : {}),
+      },
+      `${request.activity} on ${key} by ${call.caller}: ${result.state}${result.statusCode ? ` (upstream ${result.statusCode})` : ''}${outcome.replayed ? ', replayed from the first call' : ''}`,
+    );
+    return {
+      status: outcome.status,
+      body: result,
+      headers: outcome.replayed ? { 'idempotent-replayed': 'true' } : undefined,
+    };
+  }
+
+  /** The task and connector if the task may be invoked now; else the 4xx that says why not. */
+  private invocable(key: string, namespace: string, name: string): { task: Task; connector: Connector } {
+    const stored = this.opts.store.get<Task>('Task', key);
+    if (!stored) throw httpError(404, `Task "${name}" not found in namespace "${namespace}"`);
+    const task = stored.effective;
+    if (!task) throw httpError(409, `Task ${key} is invalid: ${stored.errors[0]?.message ?? 'see its status'}`);
+    if (task.spec.usage !== 'event') {
+      throw httpError(409, `Task ${key} is a ${task.spec.usage} task; only tasks with usage: event can be invoked`);
+    }
+    const blocker = this.opts.controller.blocker(stored);
+    if (blocker) throw httpError(409, `Task ${key} cannot be invoked: ${blocker.message}`);
+    if (this.opts.controller.suspended(stored)) {
+      throw httpError(409, `Task ${key} is suspended: resume it (spec.suspend: false or provisio resume) to invoke it`);
+    }
+    const connector = this.opts.controller.connectorFor(task)?.effective as Connector;
+    return { task, connector };
+  }
+
+  private async execute(
+    key: string,
+    task: Task,
+    connector: Connector,
+    request: ReturnType<typeof parseInvokeRequest>,
+    callerSignal: AbortSignal | undefined,
+  ): Promise<{ status: number; body: InvokeAnswer['body'] }> {
+    const started = performance.now();
+    const timeoutMs = parseDuration(task.spec.event?.timeout ?? '30s');
+    const signals = [AbortSignal.timeout(timeoutMs), ...(callerSignal ? [callerSignal] : [])];
+    let result: ActionResult;
+    try {
+      if (request.activity === 'runTask') {
+        result = await runTaskActivity(this.opts.controller, namespaceOf(task), request.input);
+      } else {
+        const handler = connectorType(connector.spec.type).actions![request.activity];
+        result = await handler(
+          {
+            connector,
+            task,
+            namespace: namespaceOf(task),
+            secrets: this.opts.secrets,
+            signal: AbortSignal.any(signals),
+            log: this.opts.log,
+          },
+          request.input,
+          request.data,
+        );
+      }
+    } catch (e) {
+      if (e instanceof InvalidInvocationError) throw httpError(400, e.message);
+      throw e;
+    }
+    const durationMs = Math.round((performance.now() - started) * 100) / 100;
+    this.count(key, task, request.activity, result, durationMs);
+    return {
+      status: 200,
+      body: {
+        state: result.state,
+        statusCode: result.statusCode ?? null,
+        response: result.response ?? null,
+        exception: result.exception,
+        durationMs,
+      },
+    };
+  }
+
+  private count(key: string, task: Task, activity: string, result: ActionResult, durationMs: number): void {
+    const labels = { namespace: namespaceOf(task), task: task.metadata.name, activity, state: result.state };
+    this.opts.metrics.invocations.inc(labels);
+    this.opts.metrics.invocationDuration.observe(labels, durationMs / 1000);
+    const d = this.pending.get(key) ?? { total: 0, failed: 0 };
+    d.total++;
+    d.lastTime = new Date().toISOString();
+    if (result.state === 'Exception') {
+      d.failed++;
+      d.lastError = result.exception ?? 'exception';
+    }
+    this.pending.set(key, d);
+  }
+
+  /** Adds the counted invocations to each task's status (batched: one write per task per interval). */
+  flush(): void {
+    for (const [key, d] of this.pending) {
+      const rec = this.opts.statuses.read<TaskStatus>('Task', key);
+      if (!rec) continue;
+      const inv = rec.status.invocations ?? {};
+      rec.status.invocations = {
+        total: (inv.total ?? 0) + d.total,
+        failed: (inv.failed ?? 0) + d.failed,
+        lastTime: d.lastTime ?? inv.lastTime,
+        ...((d.lastError ?? inv.lastError) ? { lastError: d.lastError ?? inv.lastError } : {}),
+      };
+      this.opts.statuses.write('Task', key, rec);
+    }
+    this.pending.clear();
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.flush();
+  }
+}
