@@ -28,6 +28,13 @@ export const DEFAULT_STATE_DIR = '.provisio';
 
 export async function runCommand(opts: RunCommandOptions): Promise<number> {
   const log = createLogger({ base: { component: 'controller' } });
+  // Installed before startup, so a SIGTERM while loading still ends in a clean shutdown.
+  let signalled: string | undefined;
+  let onSignal: (signal: string) => void = (signal) => {
+    signalled = signal;
+  };
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
   const runtime = await startRuntime({
     ...opts,
     log,
@@ -36,6 +43,11 @@ export async function runCommand(opts: RunCommandOptions): Promise<number> {
   });
 
   if (opts.once) {
+    onSignal = (signal: string) => {
+      log.warn({ signal }, 'stopping the runs: they are recorded as stopped');
+      void runtime.controller.scheduler.close();
+    };
+    if (signalled) onSignal(signalled);
     const { ran, failed } = await runtime.controller.runOnce();
     printOnceSummary(ran, runtime.statuses);
     await runtime.close();
@@ -44,12 +56,11 @@ export async function runCommand(opts: RunCommandOptions): Promise<number> {
   }
 
   await new Promise<void>((done) => {
-    const stop = (signal: string) => {
+    onSignal = (signal: string) => {
       log.info({ signal }, 'shutting down: running tasks are stopped and recorded');
       done();
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    if (signalled) onSignal(signalled);
   });
   await runtime.close();
   return 0;

@@ -96,7 +96,11 @@ export interface ActionResult {
 /** The invocation itself is wrong (unknown attribute, bad method, URL off the connector's origin): 400. */
 export class InvalidInvocationError extends Error {}
 
-export type ActionHandler = (ctx: ActionContext, input: Record<string, unknown>, data: InvokeData) => Promise<ActionResult>;
+export type ActionHandler = (
+  ctx: ActionContext,
+  input: Record<string, unknown>,
+  data: InvokeData,
+) => Promise<ActionResult>;
 
 export interface ConnectorType {
   type: TypeName;

@@ -96,7 +96,12 @@ export class HttpServer {
       }
     }
     const m = route.pattern.exec(url.pathname)!;
-    const params = Object.fromEntries(route.names.map((n, i) => [n, decodeURIComponent(m[i + 1])]));
+    let params: Record<string, string>;
+    try {
+      params = Object.fromEntries(route.names.map((n, i) => [n, decodeURIComponent(m[i + 1])]));
+    } catch {
+      return send(res, 400, { error: `malformed percent-encoding in ${url.pathname}` });
+    }
     try {
       const out = await route.handler({
         req,
@@ -125,9 +130,15 @@ export class HttpServer {
     return this.server.address() as AddressInfo;
   }
 
-  async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeAllConnections();
+  /**
+   * Stops listening; requests in flight get a short grace period, then every connection is closed (a client that
+   * never finishes its request must not hold up a shutdown).
+   */
+  async close(graceMs = 2000): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const force = setTimeout(() => this.server.closeAllConnections(), graceMs);
+    await closed;
+    clearTimeout(force);
   }
 }
 

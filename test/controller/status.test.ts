@@ -85,7 +85,13 @@ describe('a task that ran', () => {
     expect(rec.generation).toBe(1);
     expect(rec.status.observedGeneration).toBe(1);
     expect(conditions(rec.status.conditions)).toEqual([
-      { type: 'Ready', status: 'True', observedGeneration: 1, reason: 'Succeeded', message: `run ${run.id}: ${INFO_3}` },
+      {
+        type: 'Ready',
+        status: 'True',
+        observedGeneration: 1,
+        reason: 'Succeeded',
+        message: `run ${run.id}: ${INFO_3}`,
+      },
     ]);
     expect(rec.status.history).toHaveLength(1);
     expect(rec.status.history?.[0]).toEqual(run);

@@ -6,8 +6,16 @@ import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Condition, TaskRunSummary } from '../../src/model/resources.js';
+import {
+  connectorYaml,
+  employeeRows,
+  type GitRepo,
+  gitRepo,
+  taskYaml,
+  tempDir,
+  waitFor,
+} from '../controller/resources.js';
 import { RestFixtureServer } from '../peers/rest-fixture.js';
-import { connectorYaml, employeeRows, type GitRepo, gitRepo, taskYaml, tempDir, waitFor } from '../controller/resources.js';
 import { type RunningController, startRun } from './child.js';
 
 const TASK_PATH = '/api/v1/namespaces/iga/tasks/hr-employees';
@@ -149,7 +157,9 @@ describe('operations', () => {
     });
     expect(view.status.conditions?.[0]).toMatchObject({ type: 'Ready', status: 'True', reason: 'Succeeded' });
     const metrics = await call('GET', '/metrics');
-    expect(metrics.text).toContain('provisio_task_runs_total{namespace="iga",task="hr-employees",result="Succeeded"} 1');
+    expect(metrics.text).toContain(
+      'provisio_task_runs_total{namespace="iga",task="hr-employees",result="Succeeded"} 1',
+    );
     expect(metrics.text).toContain('provisio_records_extracted_total{namespace="iga",task="hr-employees"} 4');
   });
 

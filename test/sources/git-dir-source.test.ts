@@ -89,7 +89,9 @@ describe('watching', () => {
     const t = task()!;
     expect(t.effective?.spec.deletion?.maxFraction).toBe(0.5);
     expect(t.declared.spec.deletion?.maxFraction).toBe(1.5);
-    expect(t.errors.map(formatDiagnostic)).toEqual([`${taskFile}:24:27  spec.deletion.maxFraction  must be <= 1, not 1.5`]);
+    expect(t.errors.map(formatDiagnostic)).toEqual([
+      `${taskFile}:24:27  spec.deletion.maxFraction  must be <= 1, not 1.5`,
+    ]);
     expect(t.errors[0]).toMatchObject({ severity: 'error', resource: `Task ${TASK}` });
     expect(events).toEqual([{ type: 'upserted', kind: 'Task', key: TASK }]);
 

@@ -42,6 +42,8 @@ export interface GitDirSourceOptions {
   secrets?: SecretResolver;
   log: Logger;
   debounceMs?: number;
+  /** How often HEAD is re-read while watching (default 15 s). */
+  revisionPollMs?: number;
 }
 
 export class GitDirSource {
@@ -49,6 +51,7 @@ export class GitDirSource {
   private readonly files = new Map<string, FileState>();
   private watcher?: FSWatcher;
   private timer?: NodeJS.Timeout;
+  private revisionTimer?: NodeJS.Timeout;
   private readonly dirty = new Set<string>();
   private applying: Promise<void> = Promise.resolve();
   private revisionValue?: string;
@@ -87,10 +90,25 @@ export class GitDirSource {
       this.dirty.add(path);
       clearTimeout(this.timer);
       this.timer = setTimeout(() => {
-        this.applying = this.applying.then(() => this.applyDirty());
+        this.applying = this.applying
+          .then(() => this.applyDirty())
+          .catch((e: unknown) => {
+            // Never let one failed sync end the process or stop later changes from applying.
+            this.opts.log.error({ err: e }, 'applying directory changes failed; the previous state stays in force');
+          });
       }, this.opts.debounceMs ?? 300);
     };
     this.watcher.on('add', mark).on('change', mark).on('unlink', mark);
+    // A commit that touches no resource file still moves HEAD: poll it so status shows the applied revision.
+    this.revisionTimer = setInterval(() => {
+      this.applying = this.applying
+        .then(async () => {
+          const rev = await this.readRevision();
+          if (rev !== this.revisionValue) await this.sync();
+        })
+        .catch((e: unknown) => this.opts.log.error({ err: e }, 'reading the git revision failed'));
+    }, this.opts.revisionPollMs ?? 15_000);
+    this.revisionTimer.unref();
     await new Promise<void>((ready) => this.watcher!.once('ready', () => ready()));
   }
 
@@ -98,9 +116,7 @@ export class GitDirSource {
   private readsAtStart(path: string): boolean {
     const segments = relative(this.dir, path).split(/[\\/]/);
     return (
-      /\.ya?ml$/i.test(path) &&
-      isResourceFile(path) &&
-      !segments.some((s) => s.startsWith('.') || s === 'node_modules')
+      /\.ya?ml$/i.test(path) && isResourceFile(path) && !segments.some((s) => s.startsWith('.') || s === 'node_modules')
     );
   }
 
@@ -111,6 +127,7 @@ export class GitDirSource {
 
   async close(): Promise<void> {
     clearTimeout(this.timer);
+    clearInterval(this.revisionTimer);
     await this.watcher?.close();
     await this.applying;
   }
@@ -119,13 +136,18 @@ export class GitDirSource {
     const paths = [...this.dirty];
     this.dirty.clear();
     for (const path of paths) {
-      let exists = true;
       try {
         this.readFile(path);
-      } catch {
-        exists = false;
+      } catch (e) {
+        // Only a file that is gone removes its resources; an unreadable one (permissions, a
+        // half-synced checkout) keeps what it declared, or its tasks' status and history would go.
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') this.files.delete(path);
+        else
+          this.opts.log.error(
+            { file: path, err: (e as Error).message },
+            'cannot read a resource file; keeping what it declared before',
+          );
       }
-      if (!exists) this.files.delete(path);
     }
     await this.sync();
   }
