@@ -25,6 +25,8 @@ export interface PhaseResult {
   phase: PhaseName;
   records: number;
   wallMs: number;
+  /** User + system CPU time of this process during the phase (all its threads). */
+  cpuMs: number;
   rss: RssReport;
   apiCalls?: number;
   bytes?: number;
@@ -34,7 +36,7 @@ export interface PhaseResult {
   progressCalls?: number;
 }
 
-async function raw(baseUrl: string): Promise<Omit<PhaseResult, 'rss' | 'wallMs'>> {
+async function raw(baseUrl: string): Promise<Omit<PhaseResult, 'rss' | 'wallMs' | 'cpuMs'>> {
   let records = 0;
   let bytes = 0;
   let calls = 0;
@@ -60,10 +62,11 @@ async function main(): Promise<void> {
 
   if (phase === 'raw') {
     const rss = new RssSampler(20);
+    const cpu = process.cpuUsage();
     const started = performance.now();
     const r = await raw(baseUrl);
     const wallMs = performance.now() - started;
-    send({ ...r, wallMs, rss: rss.stop() });
+    send({ ...r, wallMs, cpuMs: cpuMs(cpu), rss: rss.stop() });
     return;
   }
 
@@ -74,6 +77,7 @@ async function main(): Promise<void> {
   const connector = benchConnector(baseUrl);
   let progressCalls = 0;
   const rss = new RssSampler(20);
+  const cpu = process.cpuUsage();
   const started = performance.now();
   const summary = await runTask(
     // The controller's dependencies (src/controller/controller.ts): default batch size and artifact keeping.
@@ -98,6 +102,7 @@ async function main(): Promise<void> {
     },
   );
   const wallMs = performance.now() - started;
+  const cpuSpent = cpuMs(cpu);
   const report = rss.stop();
   const cards = target.templates().find((t) => t.template === 'employee')?.cards ?? 0;
   cache.close();
@@ -106,12 +111,18 @@ async function main(): Promise<void> {
     phase,
     records: summary.extract?.records ?? 0,
     wallMs,
+    cpuMs: cpuSpent,
     rss: report,
     apiCalls: summary.extract?.apiCalls,
     summary,
     cards,
     progressCalls,
   });
+}
+
+function cpuMs(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1000;
 }
 
 function send(result: PhaseResult): void {

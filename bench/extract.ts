@@ -8,12 +8,14 @@
  *
  * Set-up and method:
  * - The source (bench/source-server.ts) runs in a separate process, so that it uses the other core; it
- *   renders its pages before it reports ready and serves them from memory, so the source is never the
- *   bottleneck and the figures are the client's.
+ *   renders its pages before it reports ready and serves them from memory, so that the source is not the
+ *   bottleneck and the figures are the client's (its CPU use is printed).
  * - Every phase runs in a fresh child process (bench/extract-phase.ts), so that the peak RSS of a phase is
  *   its own and not a leftover of the previous one, and the JIT starts cold for each alike. RSS is sampled
  *   every 20 ms in that process (process.memoryUsage.rss) and the kernel's maxRSS is reported beside it;
- *   "RSS at start" is the process after imports (Node + tsx + the modules), before the work.
+ *   "RSS at start" is the process after imports (Node + tsx + the modules), before the work. Beside wall time,
+ *   the phase's CPU time (user + system, all threads of the process) is reported: on a shared machine it
+ *   moves less than wall time when other processes compete for the cores.
  *     (a) physical limit: undici request + JSON.parse of the same pages, sequentially (best of 2 runs);
  *     (b) full run: runTask into a fresh LocalTarget + TaskCache (temp dir), 20 mapped attributes,
  *         taskIdAttribute + onDeleted so the deletion pass runs, the controller's defaults otherwise;
@@ -45,8 +47,11 @@ interface Row {
   phase: PhaseName;
   label: string;
   wallMs: number;
+  cpuMs: number;
   recordsPerSec: number;
   ratio: number;
+  /** CPU time against the CPU time of (a): less sensitive to other load on the machine than the wall ratio. */
+  cpuRatio: number;
   rssStartMb: number;
   rssPeakMb: number;
   maxRssMb: number;
@@ -85,6 +90,12 @@ async function startServer(records: number): Promise<{ child: ChildProcess; base
   return { child, baseUrl: `http://127.0.0.1:${port}/`, renderMs };
 }
 
+async function serverCpuMs(child: ChildProcess): Promise<number> {
+  const stats = waitForMessage<{ cpuMs: number }>(child, 'source server');
+  child.send('stats');
+  return (await stats).cpuMs;
+}
+
 async function stopServer(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -107,7 +118,7 @@ async function runPhase(phase: PhaseName, baseUrl: string, records: number, stat
   return result;
 }
 
-function toRow(label: string, r: PhaseResult, limitMs: number): Row {
+function toRow(label: string, r: PhaseResult, limit: PhaseResult): Row {
   const load = r.summary?.load;
   const extract = r.summary?.extract;
   const afterExtractMs =
@@ -119,8 +130,10 @@ function toRow(label: string, r: PhaseResult, limitMs: number): Row {
     phase: r.phase,
     label,
     wallMs: round(r.wallMs, 0),
+    cpuMs: round(r.cpuMs, 0),
     recordsPerSec: Math.round(r.records / (r.wallMs / 1000)),
-    ratio: round(r.wallMs / limitMs, 2),
+    ratio: round(r.wallMs / limit.wallMs, 2),
+    cpuRatio: round(r.cpuMs / limit.cpuMs, 2),
     rssStartMb: r.rss.startMb,
     rssPeakMb: r.rss.peakMb,
     maxRssMb: r.rss.maxRssMb,
@@ -139,7 +152,15 @@ function toRow(label: string, r: PhaseResult, limitMs: number): Row {
   };
 }
 
-async function benchSize(records: number, keep: boolean): Promise<{ rows: Row[]; renderMs: number; bytes: number }> {
+interface SizeResult {
+  rows: Row[];
+  renderMs: number;
+  bytes: number;
+  /** CPU time of the source server process, rendering included. */
+  serverCpuMs: number;
+}
+
+async function benchSize(records: number, keep: boolean): Promise<SizeResult> {
   const fmt = records.toLocaleString('en-US');
   process.stderr.write(`\n== ${fmt} records: starting the source server (renders the pages first) ...\n`);
   const server = await startServer(records);
@@ -157,12 +178,21 @@ async function benchSize(records: number, keep: boolean): Promise<{ rows: Row[];
     process.stderr.write('   (c) unchanged rerun ...\n');
     const rerun = await runPhase('rerun', server.baseUrl, records, stateDir);
     if (full.cards !== records) process.stderr.write(`   ! the target holds ${full.cards} cards, not ${records}\n`);
+    for (const r of [full, rerun]) {
+      const { extract, load } = r.summary ?? {};
+      if (extract?.status !== 'Succeeded' || load?.status !== 'Succeeded') {
+        process.stderr.write(
+          `   ! ${r.phase} run: extract ${extract?.status} (${extract?.info}), load ${load?.status} (${load?.info})\n`,
+        );
+      }
+    }
+    const serverCpu = await serverCpuMs(server.child);
     const rows = [
-      toRow('(a) raw fetch + JSON.parse', limit, limit.wallMs),
-      toRow('(b) full run (runTask)', full, limit.wallMs),
-      toRow('(c) unchanged rerun', rerun, limit.wallMs),
+      toRow('(a) raw fetch + JSON.parse', limit, limit),
+      toRow('(b) full run (runTask)', full, limit),
+      toRow('(c) unchanged rerun', rerun, limit),
     ];
-    return { rows, renderMs: server.renderMs, bytes: limit.bytes ?? 0 };
+    return { rows, renderMs: server.renderMs, bytes: limit.bytes ?? 0, serverCpuMs: serverCpu };
   } finally {
     await stopServer(server.child);
     if (keep) process.stderr.write(`   kept ${stateDir}\n`);
@@ -176,7 +206,7 @@ async function main(): Promise<void> {
   const keep = flag('--keep');
   const sizes = compare && records !== 1_000_000 ? [records, 1_000_000] : [records];
   const started = Date.now();
-  const results: Array<{ records: number; rows: Row[]; renderMs: number; bytes: number }> = [];
+  const results: Array<{ records: number } & SizeResult> = [];
   for (const n of sizes) results.push({ records: n, ...(await benchSize(n, keep)) });
   const rows = results.flatMap((r) => r.rows);
 
@@ -196,6 +226,8 @@ async function main(): Promise<void> {
         'wall s',
         'records/s',
         'ratio to (a)',
+        'CPU s',
+        'CPU ratio',
         'RSS start MB',
         'peak RSS MB',
         'maxRSS MB',
@@ -208,6 +240,8 @@ async function main(): Promise<void> {
         (r.wallMs / 1000).toFixed(2),
         r.recordsPerSec.toLocaleString('en-US'),
         r.ratio.toFixed(2),
+        (r.cpuMs / 1000).toFixed(2),
+        r.cpuRatio.toFixed(2),
         r.rssStartMb.toFixed(1),
         r.rssPeakMb.toFixed(1),
         r.maxRssMb.toFixed(1),
@@ -219,8 +253,15 @@ async function main(): Promise<void> {
   );
   console.log(
     '\n"written" = created + updated in the run summary; "after extract" = extract completion to load completion ' +
-      '(the deletion pass).',
+      '(the deletion pass); "CPU" = user + system time of the phase process, less sensitive to other load.',
   );
+  for (const r of results) {
+    console.log(
+      `source server (${r.records.toLocaleString('en-US')} records): rendered its pages in ` +
+        `${(r.renderMs / 1000).toFixed(2)} s before the phases, then spent ` +
+        `${((r.serverCpuMs - r.renderMs) / 1000).toFixed(2)} CPU s serving all of them (on the other core)`,
+    );
+  }
 
   const targets: Array<{ target: string; value: string; pass: boolean }> = [];
   for (const r of results) {
@@ -273,7 +314,13 @@ async function main(): Promise<void> {
       bench: 'extract',
       node: process.version,
       cores: cpu.length,
-      sizes: results.map((r) => ({ records: r.records, serverRenderMs: r.renderMs, bytes: r.bytes, phases: r.rows })),
+      sizes: results.map((r) => ({
+        records: r.records,
+        serverRenderMs: r.renderMs,
+        serverCpuMs: round(r.serverCpuMs, 0),
+        bytes: r.bytes,
+        phases: r.rows,
+      })),
       rssGrowth: growth,
       targets: targets.map((t) => ({ target: t.target, value: t.value, pass: t.pass })),
     }),

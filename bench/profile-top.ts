@@ -46,7 +46,9 @@ function shortFile(url: string): string {
 
 function main(): void {
   const file = process.argv[2];
-  if (!file || file.startsWith('--')) throw new Error('usage: profile-top.ts FILE.cpuprofile [--top N] [--filter TEXT]');
+  if (!file || file.startsWith('--')) {
+    throw new Error('usage: profile-top.ts FILE.cpuprofile [--top N] [--filter TEXT]');
+  }
   const top = intOption('--top', 25);
   const filter = option('--filter');
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;

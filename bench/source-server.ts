@@ -66,6 +66,9 @@ const stop = (): void => {
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
 process.on('message', (m: unknown) => {
-  if (m === 'stats' && process.send) process.send({ requests });
+  if (m === 'stats' && process.send) {
+    const cpu = process.cpuUsage();
+    process.send({ requests, cpuMs: (cpu.user + cpu.system) / 1000 });
+  }
   if (m === 'stop') stop();
 });

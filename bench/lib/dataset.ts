@@ -185,6 +185,14 @@ export function benchTask(records: number): Task {
       },
       deletion: { maxFraction: 0.2 },
       failure: { template: 'failure', folder: 'failures', attribute: 'message' },
+      // The daily cache clear twelve hours away from now, so that a benchmark run near 00:00 UTC (the default)
+      // cannot clear the cache between the full run and the unchanged rerun.
+      cache: { clearAt: [clearTimeAwayFromNow()] },
     },
   };
+}
+
+function clearTimeAwayFromNow(now = new Date()): string {
+  const h = (now.getUTCHours() + 12) % 24;
+  return `${String(h).padStart(2, '0')}:00`;
 }

@@ -93,7 +93,7 @@ export interface ActionResult {
   exception: string | null;
 }
 
-/** The invocation itself is wrong (unknown attribute, bad method, URL off the connector's origin): 400. */
+/** The invocation itself is wrong (bad method, URL off the connector's origin or base path): 400. */
 export class InvalidInvocationError extends Error {}
 
 export type ActionHandler = (

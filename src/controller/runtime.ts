@@ -5,6 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
+import { closeRestActionSessions } from '../connectors/rest/actions/index.js';
 import { IdempotencyStore } from '../events/idempotency.js';
 import { InvocationService } from '../events/invocation-service.js';
 import { InvocationLimits } from '../events/limits.js';
@@ -129,6 +130,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       await server?.close();
       invocations?.close();
       idempotency?.close();
+      await closeRestActionSessions();
       await controller.close();
       cache.close();
       await target.close();

@@ -17,6 +17,7 @@ export interface ApiError {
 
 export type Handler = (ctx: {
   req: IncomingMessage;
+  res: ServerResponse;
   params: Record<string, string>;
   query: URLSearchParams;
   caller?: string;
@@ -105,6 +106,7 @@ export class HttpServer {
     try {
       const out = await route.handler({
         req,
+        res,
         params,
         query: url.searchParams,
         caller,

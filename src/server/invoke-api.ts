@@ -5,25 +5,31 @@ import { type HttpServer, httpError } from './http-server.js';
 const MAX_IDEMPOTENCY_KEY = 200;
 
 export function mountInvokeApi(server: HttpServer, service: InvocationService): void {
-  server.route('POST', '/api/v1/namespaces/{ns}/tasks/{name}/invoke', true, async ({ req, params, caller, body }) => {
-    const raw = req.headers['idempotency-key'];
-    const idempotencyKey = Array.isArray(raw) ? raw[0] : raw;
-    if (idempotencyKey !== undefined && (idempotencyKey === '' || idempotencyKey.length > MAX_IDEMPOTENCY_KEY)) {
-      throw httpError(400, `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY} characters`);
-    }
-    const type = String(req.headers['content-type'] ?? '');
-    if (!/^application\/json\b/i.test(type))
-      throw httpError(415, 'send the invocation as Content-Type: application/json');
-    // A caller that hangs up stops waiting on the upstream too.
-    const gone = new AbortController();
-    req.once('close', () => {
-      if (!req.complete || req.destroyed) gone.abort();
-    });
-    const answer = await service.invoke(params.ns, params.name, await body(), {
-      caller: caller ?? 'anonymous',
-      idempotencyKey,
-      signal: gone.signal,
-    });
-    return { status: answer.status, body: answer.body, headers: answer.headers };
-  });
+  server.route(
+    'POST',
+    '/api/v1/namespaces/{ns}/tasks/{name}/invoke',
+    true,
+    async ({ req, res, params, caller, body }) => {
+      const raw = req.headers['idempotency-key'];
+      const idempotencyKey = Array.isArray(raw) ? raw[0] : raw;
+      if (idempotencyKey !== undefined && (idempotencyKey === '' || idempotencyKey.length > MAX_IDEMPOTENCY_KEY)) {
+        throw httpError(400, `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY} characters`);
+      }
+      const type = String(req.headers['content-type'] ?? '');
+      if (!/^application\/json\b/i.test(type))
+        throw httpError(415, 'send the invocation as Content-Type: application/json');
+      // A caller that hangs up stops waiting on the upstream too. (The request's own 'close' fires as
+      // soon as its body is read; only a response closed before it finished means the caller left.)
+      const gone = new AbortController();
+      res.once('close', () => {
+        if (!res.writableFinished) gone.abort();
+      });
+      const answer = await service.invoke(params.ns, params.name, await body(), {
+        caller: caller ?? 'anonymous',
+        idempotencyKey,
+        signal: gone.signal,
+      });
+      return { status: answer.status, body: answer.body, headers: answer.headers };
+    },
+  );
 }

@@ -81,7 +81,7 @@ const READABLE_CODES: Record<string, string> = {
   UND_ERR_CONNECT_TIMEOUT: 'connect timeout',
 };
 
-interface Failure {
+export interface Failure {
   retryable: boolean;
   message: string;
   /** Wait requested by the server (Retry-After), already capped. */
@@ -174,7 +174,7 @@ class TimeoutFailure extends Error {
 const formatMs = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
 
 /** Finds the first error code along the `cause` chain (undici wraps socket errors). */
-function errorCode(e: unknown): string | undefined {
+export function errorCode(e: unknown): string | undefined {
   let cur: unknown = e;
   for (let depth = 0; cur && depth < 5; depth++) {
     const code = (cur as { code?: unknown }).code;
@@ -184,7 +184,8 @@ function errorCode(e: unknown): string | undefined {
   return undefined;
 }
 
-function classify(e: unknown): Failure {
+/** A failed exchange as a readable message, and whether another attempt may succeed (event calls reuse it). */
+export function classify(e: unknown): Failure {
   if (e instanceof TimeoutFailure) return { retryable: true, message: e.message };
   const code = errorCode(e);
   const text = e instanceof Error ? e.message : String(e);

@@ -1,6 +1,7 @@
 /** Generic REST API connector (seed 000): scheduled extract and connection check. */
 import { connectorSecretRefs } from '../secret-refs.js';
 import type { ConnectorType } from '../types.js';
+import { restCall } from './actions/index.js';
 import { checkRestConnection } from './check.js';
 import { extractRest } from './extract.js';
 
@@ -16,4 +17,5 @@ export const restConnector: ConnectorType = {
   secretRefs: connectorSecretRefs('rest'),
   extract: (ctx) => extractRest(ctx),
   checkConnection: (ctx) => checkRestConnection(ctx),
+  actions: { restCall },
 };
