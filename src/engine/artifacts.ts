@@ -23,7 +23,8 @@ export class ArtifactWriter {
     if (!s) {
       mkdirSync(this.dir, { recursive: true });
       const file = join(this.dir, `${ARTIFACT_NAMES[kind]}.json`);
-      s = { stream: createWriteStream(file), first: true, file };
+      // A 1 MiB buffer: the default 16 KiB makes the extract wait for 'drain' every few records.
+      s = { stream: createWriteStream(file, { highWaterMark: 1 << 20 }), first: true, file };
       s.stream.write('[\n');
       this.streams.set(kind, s);
     }

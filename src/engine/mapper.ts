@@ -2,7 +2,7 @@
  * Compiles a mappings block (identity, access or generic) into a function that turns one extracted
  * record into a data card. Compiled once per run, evaluated for every record.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash as oneShotHash } from 'node:crypto';
 import { type Accessor, compilePath, parsePath } from '../mapping/path.js';
 import type { TaskMapping } from '../model/resources.js';
 import type { Card } from '../targets/types.js';
@@ -11,6 +11,8 @@ export interface MappedRecord {
   /** Value of the unique attribute; undefined when the record lacks it (not loadable). */
   key?: string;
   card: Card;
+  /** The card as JSON, stamps included (what the target stores). */
+  json: string;
   /** Hash of the card's mapped content; equal hashes mean nothing changed since the last load. */
   hash: string;
   /** Attributes that could not be mapped, with why. */
@@ -45,6 +47,8 @@ export function compileMapping(block: TaskMapping, subqueries: readonly string[]
   const stampEntries: Array<[string, string]> = [];
   if (block.taskIdAttribute) stampEntries.push([block.taskIdAttribute, stamps.taskId]);
   if (block.dataSourceTypeAttribute) stampEntries.push([block.dataSourceTypeAttribute, stamps.connectorType]);
+  // `,"task_id":"iga/x"}`: appended to the content JSON, so a card is serialized once.
+  const stampJson = stampEntries.length > 0 ? `,${JSON.stringify(Object.fromEntries(stampEntries)).slice(1)}` : '}';
 
   return {
     template: block.template,
@@ -66,9 +70,16 @@ export function compileMapping(block: TaskMapping, subqueries: readonly string[]
       const raw = card[unique.local];
       const key = raw === null || raw === undefined || raw === '' || typeof raw === 'object' ? undefined : String(raw);
       // The hash covers mapped content only; stamps are constant per task and change with the mapping hash.
-      const hash = createHash('sha1').update(JSON.stringify(card)).digest('base64url');
+      const content = JSON.stringify(card);
+      const hash = oneShotHash('sha1', content, 'base64url');
+      const json =
+        stampEntries.length === 0
+          ? content
+          : content === '{}'
+            ? `{${stampJson.slice(1)}`
+            : content.slice(0, -1) + stampJson;
       for (const [attr, value] of stampEntries) card[attr] = value;
-      return { key, card, hash, errors };
+      return { key, card, json, hash, errors };
     },
   };
 }

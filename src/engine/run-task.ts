@@ -126,7 +126,10 @@ export async function runTask(deps: EngineDeps, req: RunRequest): Promise<TaskRu
   }
   // Keys a run must never mark deleted although the cache did not record them as seen.
   const protectedKeys = new Map<RecordKind, Set<string>>();
-  const pending = new Map<RecordKind, Array<{ key: string; hash: string; card: Record<string, unknown> }>>();
+  const pending = new Map<
+    RecordKind,
+    Array<{ key: string; hash: string; card: Record<string, unknown>; json: string }>
+  >();
   let nextWatermark: Watermark | undefined;
   let targetRefusals = 0;
 
@@ -158,7 +161,7 @@ export async function runTask(deps: EngineDeps, req: RunRequest): Promise<TaskRu
           m.template,
           m.folder,
           m.uniqueAttribute,
-          changed.map((p) => ({ key: p.key, attributes: p.card })),
+          changed.map((p) => ({ key: p.key, attributes: p.card, json: p.json })),
         );
       } catch (e) {
         throw new LoadError(
@@ -237,7 +240,7 @@ export async function runTask(deps: EngineDeps, req: RunRequest): Promise<TaskRu
         batch = [];
         pending.set(record.kind, batch);
       }
-      batch.push({ key: mapped.key, hash: mapped.hash, card: mapped.card });
+      batch.push({ key: mapped.key, hash: mapped.hash, card: mapped.card, json: mapped.json });
       if (batch.length >= batchSize) await flush(record.kind);
     }
     throwIfAborted(signal, req.signal);
@@ -349,6 +352,12 @@ async function markDeletions(
   const onDeleted = block.onDeleted!;
   let owned = 0;
   const unseen: string[] = [];
+  let chunk: string[] = [];
+  const check = () => {
+    for (const key of deps.cache.unseenAmong(taskKey, kind, chunk, runId))
+      if (!protectedKeys?.has(key)) unseen.push(key);
+    chunk = [];
+  };
   for await (const key of deps.target.ownedCards({
     template: m.template,
     uniqueAttribute: m.uniqueAttribute,
@@ -357,8 +366,10 @@ async function markDeletions(
     notMarked: onDeleted,
   })) {
     owned++;
-    if (!protectedKeys?.has(key) && !deps.cache.seenBy(taskKey, kind, key, runId)) unseen.push(key);
+    chunk.push(key);
+    if (chunk.length >= 1000) check();
   }
+  check();
   if (unseen.length === 0) return 0;
   const maxFraction = task.spec.deletion?.maxFraction ?? 0.2;
   if (unseen.length / owned > maxFraction) {

@@ -96,10 +96,13 @@ export class TaskCache {
   /** Hashes of these keys as last loaded (absent: never loaded, or cleared). */
   lookup(task: string, kind: RecordKind, keys: readonly string[]): Map<string, string> {
     const found = new Map<string, string>();
-    for (const key of keys) {
-      const row = this.getHash.get(task, kind, key);
-      if (row) found.set(key, row.hash);
-    }
+    // One read transaction per batch: WAL makes each statement outside one take its own snapshot.
+    this.db.transaction(() => {
+      for (const key of keys) {
+        const row = this.getHash.get(task, kind, key);
+        if (row) found.set(key, row.hash);
+      }
+    })();
     return found;
   }
 
@@ -119,6 +122,11 @@ export class TaskCache {
 
   seenBy(task: string, kind: RecordKind, key: string, runId: string): boolean {
     return this.seen.get(task, kind, key)?.seen_run === runId;
+  }
+
+  /** The keys among these that the run did not see (deletion candidates), checked in one transaction. */
+  unseenAmong(task: string, kind: RecordKind, keys: readonly string[], runId: string): string[] {
+    return this.db.transaction(() => keys.filter((key) => this.seen.get(task, kind, key)?.seen_run !== runId))();
   }
 
   /** Drops entries (cards marked deleted must load again if their record comes back). */

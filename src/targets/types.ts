@@ -10,6 +10,8 @@ export interface CardWrite {
   /** Value of the unique attribute, as a string; identifies the card within its template. */
   key: string;
   attributes: Card;
+  /** The attributes already serialized as JSON, when the caller has it (saves serializing twice). */
+  json?: string;
 }
 
 export interface UpsertResult {
@@ -30,7 +32,10 @@ export interface OwnedCardsQuery {
 
 export interface Target {
   readonly name: string;
-  /** Creates or updates cards by their unique attribute; attributes not written are kept. */
+  /**
+   * Creates or updates cards by their unique attribute; attributes not written are kept, and an
+   * attribute written as null is removed (a value that disappeared from the source).
+   */
   upsert(
     template: string,
     folder: string | undefined,

@@ -12,9 +12,11 @@ import type { Card, CardWrite, OwnedCardsQuery, Target, UpsertResult } from '../
 export class LocalTarget implements Target {
   readonly name = 'local';
   private readonly db: Database.Database;
-  private readonly select: Database.Statement<[string, string], { data: string }>;
   private readonly insert: Database.Statement<[string, string, string | null, string, string, string]>;
-  private readonly update: Database.Statement<[string, string, string, string]>;
+  private readonly upsertOne: Database.Statement<
+    [{ template: string; key: string; folder: string | null; data: string; now: string }]
+  >;
+  private readonly existing: Database.Statement<[string, string], { key: string }>;
 
   constructor(readonly file: string) {
     this.db = openSqlite(file);
@@ -27,11 +29,18 @@ export class LocalTarget implements Target {
       updated_at TEXT NOT NULL,
       PRIMARY KEY (template, key)
     ) WITHOUT ROWID`);
-    this.select = this.db.prepare('SELECT data FROM cards WHERE template = ? AND key = ?');
     this.insert = this.db.prepare(
       'INSERT INTO cards (template, key, folder, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
     );
-    this.update = this.db.prepare('UPDATE cards SET data = ?, updated_at = ? WHERE template = ? AND key = ?');
+    // json_patch merges (RFC 7396): attributes not written are kept, a null removes one.
+    this.upsertOne = this.db.prepare(
+      `INSERT INTO cards (template, key, folder, data, created_at, updated_at)
+         VALUES (@template, @key, @folder, json_patch('{}', @data), @now, @now)
+       ON CONFLICT (template, key) DO UPDATE SET data = json_patch(cards.data, @data), updated_at = @now`,
+    );
+    this.existing = this.db.prepare(
+      'SELECT key FROM cards WHERE template = ? AND key IN (SELECT value FROM json_each(?))',
+    );
   }
 
   async upsert(
@@ -43,15 +52,15 @@ export class LocalTarget implements Target {
     const result: UpsertResult = { created: 0, updated: 0, failed: [] };
     const now = new Date().toISOString();
     this.db.transaction(() => {
+      // One query tells which cards exist, instead of a read per card.
+      const known = new Set(this.existing.all(template, JSON.stringify(cards.map((c) => c.key))).map((r) => r.key));
       for (const card of cards) {
-        const existing = this.select.get(template, card.key);
-        if (existing) {
-          const merged = { ...(JSON.parse(existing.data) as Card), ...card.attributes };
-          this.update.run(JSON.stringify(merged), now, template, card.key);
-          result.updated++;
-        } else {
-          this.insert.run(template, card.key, folder ?? null, JSON.stringify(card.attributes), now, now);
+        const data = card.json ?? JSON.stringify(card.attributes);
+        this.upsertOne.run({ template, key: card.key, folder: folder ?? null, data, now });
+        if (known.has(card.key)) result.updated++;
+        else {
           result.created++;
+          known.add(card.key);
         }
       }
     })();

@@ -1,0 +1,93 @@
+/**
+ * The Provisio controller of the event benchmark, run as its own process (bench/events.ts forks it):
+ * startRuntime on a temp directory holding a REST connector to the benchmark's upstream (auth none) and one
+ * event task, listening on 127.0.0.1 with one bearer token, logging with the product's logger (pino to
+ * stderr, which the parent points at a file or /dev/null) at the given level.
+ *
+ *   node --import tsx bench/lib/events-controller.ts --upstream http://127.0.0.1:PORT --token T \
+ *     --log-level warn|info [--max-concurrency 128]
+ *
+ * IPC: sends {type: 'ready', port} when listening, then {type: 'rss'} every 100 ms; answers 'stats' with its
+ * CPU time and RSS; on 'stop' closes the runtime, removes the temp directory and exits (which writes the
+ * profile when started with --cpu-prof).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Runtime, startRuntime } from '../../src/controller/runtime.js';
+import { createLogger } from '../../src/log/logger.js';
+import { LocalSecretResolver } from '../../src/secrets/resolver.js';
+import { TokenAuth } from '../../src/server/auth.js';
+import { NAMESPACE, type ParentMessage, statsMessage, TASK } from './events-protocol.js';
+import { intOption, option } from './measure.js';
+
+const resources = (upstream: string, maxConcurrency: number): string => `apiVersion: provisio.dev/v1alpha1
+kind: Connector
+metadata: {name: users-api, namespace: ${NAMESPACE}}
+spec:
+  type: rest
+  rest:
+    baseUrl: ${upstream}/
+    auth: {type: none}
+    pagination: {type: none}
+---
+apiVersion: provisio.dev/v1alpha1
+kind: Task
+metadata: {name: ${TASK}, namespace: ${NAMESPACE}}
+spec:
+  connectorRef: {name: users-api}
+  usage: event
+  event: {query: /api, maxConcurrency: ${maxConcurrency}, timeout: 10s}
+`;
+
+async function main(): Promise<void> {
+  const upstream = option('--upstream');
+  const token = option('--token');
+  const level = option('--log-level') ?? 'warn';
+  if (!upstream || !token) throw new Error('--upstream URL and --token TOKEN are required');
+  const maxConcurrency = intOption('--max-concurrency', 128);
+
+  const dir = mkdtempSync(join(tmpdir(), 'provisio-bench-events-'));
+  writeFileSync(join(dir, 'users.yaml'), resources(upstream, maxConcurrency));
+  let runtime: Runtime | undefined;
+  let peakRss = process.memoryUsage.rss();
+  let sampler: NodeJS.Timeout | undefined;
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    if (sampler) clearInterval(sampler);
+    try {
+      await runtime?.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(0);
+    }
+  };
+  process.on('message', (m: ParentMessage) => {
+    if (m === 'stats') process.send?.(statsMessage(peakRss));
+    if (m === 'stop') void stop();
+  });
+  // Never outlive the benchmark: a parent that dies closes the IPC channel.
+  process.on('disconnect', () => void stop());
+
+  runtime = await startRuntime({
+    dir,
+    stateDir: join(dir, 'state'),
+    log: createLogger({ level, base: { component: 'controller' } }),
+    secrets: new LocalSecretResolver(undefined, {}),
+    listen: '127.0.0.1:0',
+    auth: new TokenAuth([token]),
+  });
+  sampler = setInterval(() => {
+    const rss = process.memoryUsage.rss();
+    if (rss > peakRss) peakRss = rss;
+    process.send?.({ type: 'rss', rss });
+  }, 100);
+  process.send?.({ type: 'ready', port: runtime.address!.port, rssMb: process.memoryUsage.rss() / 1024 / 1024 });
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
