@@ -23,7 +23,11 @@ export const TASK = 'users';
 
 /** Node + the tsx loader, as every bench child runs; extra flags (--cpu-prof) go after. */
 export function forkTs(file: string, args: string[], opts: { cwd: string; execArgv?: string[]; stdio: StdioOptions }) {
-  return fork(file, args, { cwd: opts.cwd, execArgv: ['--import', 'tsx', ...(opts.execArgv ?? [])], stdio: opts.stdio });
+  return fork(file, args, {
+    cwd: opts.cwd,
+    execArgv: ['--import', 'tsx', ...(opts.execArgv ?? [])],
+    stdio: opts.stdio,
+  });
 }
 
 /** The next message of `type` from the child; rejects when the child exits first or after `timeoutMs`. */
