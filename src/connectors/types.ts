@@ -75,7 +75,10 @@ export interface ActionContext {
   task: Task;
   namespace: string;
   secrets: SecretResolver;
-  /** Aborted on the upstream timeout or when the caller goes away. */
+  /**
+   * Aborted when the caller goes away. The upstream timeout (spec.event.timeout) is the action's to enforce:
+   * it knows where a call starts (one timer per call is cheaper than a combined signal per invocation).
+   */
   signal: AbortSignal;
   log: Logger;
 }

@@ -110,7 +110,7 @@ export class Controller {
       .filter((t) => t.effective?.spec.usage === 'scheduled' && !this.blocker(t) && !this.suspended(t))
       .map((t) => t.key);
     await this.scheduler.runAll(keys, 'manual');
-    const failed = keys.filter((k) => !runSucceeded(this.taskRecord(k)?.status.lastRun));
+    const failed = keys.filter((k) => !runSucceeded(this.peekTaskRecord(k)?.status.lastRun));
     return { ran: keys, failed };
   }
 
@@ -226,11 +226,17 @@ export class Controller {
   suspended(stored: StoredResource<Task>): boolean {
     const task = stored.effective;
     const conn = task ? this.connectorFor(task)?.effective : undefined;
-    return !!(task?.spec.suspend || conn?.spec.suspend || this.taskRecord(stored.key)?.suspendOverride);
+    return !!(task?.spec.suspend || conn?.spec.suspend || this.peekTaskRecord(stored.key)?.suspendOverride);
   }
 
+  /** A copy of the task's status record, to change and write back. */
   private taskRecord(key: string): TaskRecord | undefined {
     return this.opts.statuses.read<TaskStatus>('Task', key) as TaskRecord | undefined;
+  }
+
+  /** The task's status record for reading only (no copy: suspended() runs on every invocation). */
+  private peekTaskRecord(key: string): Readonly<TaskRecord> | undefined {
+    return this.opts.statuses.peek<TaskStatus>('Task', key) as Readonly<TaskRecord> | undefined;
   }
 
   /** Generation as an API server would count it: +1 whenever the spec changes. */
@@ -316,7 +322,7 @@ export class Controller {
     const scheduled = this.tasksOf(key).filter((t) => (t.effective ?? t.declared).spec?.usage === 'scheduled');
     const health = connectorHealth(
       scheduled.map((t) => {
-        const s = this.taskRecord(t.key)?.status;
+        const s = this.peekTaskRecord(t.key)?.status;
         return [s?.lastRun, ...(s?.history ?? [])].find((r) => r && !runInProgress(r));
       }),
     );

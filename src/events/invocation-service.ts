@@ -9,7 +9,6 @@ import type { Controller } from '../controller/controller.js';
 import type { Logger } from '../log/logger.js';
 import type { Connector, Task, TaskStatus } from '../model/resources.js';
 import { namespaceOf, refKey } from '../model/resources.js';
-import { parseDuration } from '../scheduler/duration.js';
 import type { SecretResolver } from '../secrets/resolver.js';
 import { httpError } from '../server/http-server.js';
 import type { Metrics } from '../server/metrics.js';
@@ -53,6 +52,7 @@ interface CounterDelta {
 }
 
 const GENERIC_ACTIVITIES = ['runTask'] as const;
+const NEVER_ABORTED = new AbortController().signal;
 
 export class InvocationService {
   private readonly pending = new Map<string, CounterDelta>();
@@ -131,8 +131,6 @@ export class InvocationService {
     callerSignal: AbortSignal | undefined,
   ): Promise<{ status: number; body: InvokeAnswer['body'] }> {
     const started = performance.now();
-    const timeoutMs = parseDuration(task.spec.event?.timeout ?? '30s');
-    const signals = [AbortSignal.timeout(timeoutMs), ...(callerSignal ? [callerSignal] : [])];
     let result: ActionResult;
     try {
       if (request.activity === 'runTask') {
@@ -145,7 +143,7 @@ export class InvocationService {
             task,
             namespace: namespaceOf(task),
             secrets: this.opts.secrets,
-            signal: AbortSignal.any(signals),
+            signal: callerSignal ?? NEVER_ABORTED,
             log: this.opts.log,
           },
           request.input,

@@ -178,7 +178,7 @@ function failureText(
   scrub: (t: string) => string,
 ): string {
   const reason: unknown = outer.aborted ? outer.reason : undefined;
-  // The caller's signal carries the upstream timeout too (ActionContext); its timer may fire before ours.
+  // A caller may hand in a signal with a timeout of its own (AbortSignal.timeout): reported the same way.
   if (deadline.timedOut || (reason instanceof Error && reason.name === 'TimeoutError')) {
     return `${what} did not answer within ${plan.timeoutText} (spec.event.timeout)`;
   }
