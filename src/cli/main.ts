@@ -32,7 +32,22 @@ export function buildProgram(): Command {
     .command('run')
     .description('run the controller: watch resources, run scheduled tasks, serve the API')
     .option('--dir <path>', 'directory of Connector and Task YAML (git-directory mode)')
-    .option('--kubernetes', 'read resources from the Kubernetes API (not available in this version)')
+    .option('--kubernetes', 'read Connectors and Tasks from the Kubernetes API and write their status back')
+    .option(
+      '--namespace <ns>',
+      'with --kubernetes: a namespace to watch (repeat for more; default all)',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .option(
+      '--kubeconfig <file>',
+      'with --kubernetes: kubeconfig file (default in-cluster, $KUBECONFIG, ~/.kube/config)',
+    )
+    .option('--redis <url>', 'shared state on Redis for more than one replica (not available in this version)')
+    .addOption(
+      new Option('--environment <type>', 'environment type, in every log line and metric label')
+        .choices(['test', 'prod', 'demo', 'dev'])
+        .env('PROVISIO_ENVIRONMENT'),
+    )
     .option('--state-dir <dir>', 'where status, run history, cache and local cards are kept', DEFAULT_STATE_DIR)
     .option('--secrets-dir <dir>', 'secrets directory (<dir>/<name>/<key>); default $PROVISIO_SECRETS_DIR')
     .addOption(new Option('--target <kind>', 'where loads write data cards').choices(['local', 'm42']).default('local'))
@@ -49,8 +64,14 @@ export function buildProgram(): Command {
     )
     .option('--idempotency-ttl <duration>', 'how long an Idempotency-Key result is kept', '24h')
     .action(async (opts) => {
-      if (opts.kubernetes) throw new Error('--kubernetes mode is not available in this version; use --dir PATH');
-      if (!opts.dir) throw new Error('give --dir PATH: the directory that holds your Connector and Task YAML');
+      if (opts.redis) {
+        throw new Error('--redis: the Redis state backend is not available in this version; run one replica');
+      }
+      if (opts.kubernetes && opts.dir) throw new Error('give either --dir PATH or --kubernetes, not both');
+      if (!opts.kubernetes && opts.namespace) throw new Error('--namespace needs --kubernetes');
+      if (!opts.kubernetes && !opts.dir) {
+        throw new Error('give --dir PATH (the directory that holds your Connector and Task YAML) or --kubernetes');
+      }
       process.exitCode = await runCommand(opts);
     });
 

@@ -8,7 +8,7 @@ import { listViews, type ResourceView } from '../controller/status-view.js';
 import { silentLogger } from '../log/logger.js';
 import type { Kind } from '../model/resources.js';
 import { GitDirSource } from '../sources/gitdir/git-dir-source.js';
-import { StatusStore } from '../state/status-store.js';
+import { FileStatusStore } from '../state/status-store.js';
 import { ResourceStore } from '../store/resource-store.js';
 
 export interface SourceOptions {
@@ -33,7 +33,7 @@ export async function listResources(kind: Kind, opts: SourceOptions): Promise<Re
   const store = new ResourceStore();
   const source = new GitDirSource({ dir: opts.dir, store, log: silentLogger });
   await source.load();
-  return listViews(kind, store, new StatusStore(resolve(opts.stateDir)), ns);
+  return listViews(kind, store, new FileStatusStore(resolve(opts.stateDir)), ns);
 }
 
 /** Finds one resource by NAME (in --namespace) or NAMESPACE/NAME. */

@@ -1,17 +1,23 @@
 /**
- * `provisio run --dir PATH`: the controller in git-directory mode. Watches the directory, runs the
- * scheduled tasks, serves the API, and keeps status and run history in the state directory.
+ * `provisio run --dir PATH | --kubernetes`: the controller. Watches the directory (or the cluster's Connectors
+ * and Tasks), runs the scheduled tasks, serves the API, and records status and run history (state-directory
+ * files in git mode, the status subresource in Kubernetes mode).
  */
 import { startRuntime } from '../controller/runtime.js';
 import { runSucceeded } from '../controller/task-status.js';
 import { createLogger } from '../log/logger.js';
 import type { TaskRunSummary } from '../model/resources.js';
 import { TokenAuth } from '../server/auth.js';
+import { loadKubeConfig } from '../sources/kubernetes/kube-config.js';
 import type { StatusStore } from '../state/status-store.js';
 import { table } from './output.js';
 
 export interface RunCommandOptions {
-  dir: string;
+  dir?: string;
+  kubernetes?: boolean;
+  namespace?: string[];
+  kubeconfig?: string;
+  environment?: string;
   stateDir: string;
   secretsDir?: string;
   target: string;
@@ -27,7 +33,8 @@ export interface RunCommandOptions {
 export const DEFAULT_STATE_DIR = '.provisio';
 
 export async function runCommand(opts: RunCommandOptions): Promise<number> {
-  const log = createLogger({ base: { component: 'controller' } });
+  const env: Record<string, string> = opts.environment ? { environment: opts.environment } : {};
+  const log = createLogger({ base: { component: 'controller', ...env } });
   // Installed before startup, so a SIGTERM while loading still ends in a clean shutdown.
   let signalled: string | undefined;
   let onSignal: (signal: string) => void = (signal) => {
@@ -37,6 +44,10 @@ export async function runCommand(opts: RunCommandOptions): Promise<number> {
   process.once('SIGTERM', () => onSignal('SIGTERM'));
   const runtime = await startRuntime({
     ...opts,
+    kubernetes: opts.kubernetes
+      ? { kubeConfig: loadKubeConfig(opts.kubeconfig), namespaces: opts.namespace ?? [] }
+      : undefined,
+    metricLabels: env,
     log,
     auth: TokenAuth.fromEnvironment(opts.apiTokenFile),
     watch: !opts.once,

@@ -43,6 +43,7 @@ export interface ControllerOptions {
 }
 
 /** Bookkeeping kept beside status: which operation requests were already acted on. */
+/** Where git mode kept the handled stop and clear-cache markers before they moved into status (read only). */
 interface TaskRecordExtra {
   handledStopAt?: string;
   handledClearCacheAt?: string;
@@ -239,10 +240,17 @@ export class Controller {
     return this.opts.statuses.peek<TaskStatus>('Task', key) as Readonly<TaskRecord> | undefined;
   }
 
-  /** Generation as an API server would count it: +1 whenever the spec changes. */
-  private nextRecord<S>(kind: Kind, key: string, spec: unknown): StatusRecord<S> {
-    const rec = this.opts.statuses.read<S>(kind, key) ?? { status: {} as S, generation: 0 };
-    const hash = specHash(spec);
+  /**
+   * The record to update, with the generation of the spec being reconciled: the API server's in Kubernetes
+   * mode; in git mode counted as an API server would (+1 whenever the spec changes).
+   */
+  private nextRecord<S>(kind: Kind, stored: StoredResource): StatusRecord<S> {
+    const rec = this.opts.statuses.read<S>(kind, stored.key) ?? { status: {} as S, generation: 0 };
+    if (stored.generation !== undefined) {
+      rec.generation = stored.generation;
+      return rec;
+    }
+    const hash = specHash(stored.declared.spec);
     if (rec.specHash !== hash) {
       rec.generation += 1;
       rec.specHash = hash;
@@ -253,7 +261,7 @@ export class Controller {
   private reconcileTask(key: string): void {
     const stored = this.opts.store.get<Task>('Task', key);
     if (!stored) return;
-    const rec = this.nextRecord<TaskStatus>('Task', key, stored.declared.spec) as TaskRecord;
+    const rec = this.nextRecord<TaskStatus>('Task', stored) as TaskRecord;
     const task = stored.effective;
     const blocker = this.blocker(stored);
     const suspended = this.suspended(stored);
@@ -278,15 +286,17 @@ export class Controller {
       rec.status.lastHandledReconcileAt = requested;
     }
     const stopAt = a[ANNOTATIONS.stopRequestedAt];
-    if (stopAt && stopAt !== rec.handledStopAt) {
+    if (stopAt && stopAt !== (rec.status.lastHandledStopAt ?? rec.handledStopAt)) {
       this.scheduler.stop(key);
-      rec.handledStopAt = stopAt;
+      rec.status.lastHandledStopAt = stopAt;
     }
     const clearAt = a[ANNOTATIONS.clearCacheRequestedAt];
-    if (clearAt && clearAt !== rec.handledClearCacheAt) {
+    if (clearAt && clearAt !== (rec.status.lastHandledClearCacheAt ?? rec.handledClearCacheAt)) {
       this.clearCache(key);
-      rec.handledClearCacheAt = clearAt;
+      rec.status.lastHandledClearCacheAt = clearAt;
     }
+    delete rec.handledStopAt;
+    delete rec.handledClearCacheAt;
   }
 
   private writeTaskStatus(
@@ -317,7 +327,7 @@ export class Controller {
   private reconcileConnector(key: string): void {
     const stored = this.opts.store.get<Connector>('Connector', key);
     if (!stored) return;
-    const rec = this.nextRecord<ConnectorStatus>('Connector', key, stored.declared.spec);
+    const rec = this.nextRecord<ConnectorStatus>('Connector', stored);
     const tasks = this.tasksOf(key).map((t) => t.effective ?? t.declared);
     const scheduled = this.tasksOf(key).filter((t) => (t.effective ?? t.declared).spec?.usage === 'scheduled');
     const health = connectorHealth(

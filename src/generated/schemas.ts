@@ -2021,6 +2021,14 @@ export const taskSchema: JsonSchema = {
           "type": "string",
           "description": "The last provisio.dev/requestedAt annotation value the controller acted on."
         },
+        "lastHandledStopAt": {
+          "type": "string",
+          "description": "The last provisio.dev/stopRequestedAt annotation value the controller acted on."
+        },
+        "lastHandledClearCacheAt": {
+          "type": "string",
+          "description": "The last provisio.dev/clearCacheRequestedAt annotation value the controller acted on."
+        },
         "phase": {
           "type": "string",
           "enum": [

@@ -777,6 +777,14 @@ export interface TaskStatus {
    */
   lastHandledReconcileAt?: string;
   /**
+   * The last provisio.dev/stopRequestedAt annotation value the controller acted on.
+   */
+  lastHandledStopAt?: string;
+  /**
+   * The last provisio.dev/clearCacheRequestedAt annotation value the controller acted on.
+   */
+  lastHandledClearCacheAt?: string;
+  /**
    * What the task is doing now.
    */
   phase?: 'Idle' | 'Running' | 'Stopped' | 'Suspended';

@@ -27,7 +27,19 @@ interface Cached {
   parsed?: StatusRecord<unknown>;
 }
 
-export class StatusStore {
+/** Status and run records by kind and namespace/name: files in git mode, the status subresource in Kubernetes. */
+export interface StatusStore {
+  /** A copy of the record, free to change and write back. */
+  read<S>(kind: Kind, key: string): StatusRecord<S> | undefined;
+  /** The record itself, shared: for reading only (no copy, so cheap enough for every request). */
+  peek<S>(kind: Kind, key: string): Readonly<StatusRecord<S>> | undefined;
+  write<S>(kind: Kind, key: string, record: StatusRecord<S>): void;
+  delete(kind: Kind, key: string): void;
+  /** Every stored key of a kind (namespace/name). */
+  keys(kind: Kind): string[];
+}
+
+export class FileStatusStore implements StatusStore {
   private readonly cache = new Map<string, Cached>();
 
   constructor(readonly dir: string) {}

@@ -22,6 +22,8 @@ export interface StoredResource<T extends Connector | Task = Connector | Task> {
   origin?: { file: string; line: number };
   /** Source revision it came from (git HEAD sha in git mode). */
   revision?: string;
+  /** metadata.generation as the API server counts it (Kubernetes mode); git mode counts spec changes itself. */
+  generation?: number;
 }
 
 export type StoreEvent = { type: 'upserted' | 'deleted'; kind: Kind; key: string };

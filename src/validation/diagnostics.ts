@@ -28,6 +28,8 @@ export function formatField(path: readonly PathSegment[]): string {
 
 export function formatDiagnostic(d: Diagnostic): string {
   const tag = d.severity === 'warning' ? 'warning: ' : '';
+  // Resources read from the Kubernetes API have no file: the field path says where.
+  if (!d.file) return `${d.field}  ${tag}${d.message}`;
   return `${d.file}:${d.line}:${d.col}  ${d.field}  ${tag}${d.message}`;
 }
 

@@ -9,7 +9,7 @@ import { silentLogger } from '../../src/log/logger.js';
 import type { ConnectorStatus, TaskStatus } from '../../src/model/resources.js';
 import { LocalSecretResolver } from '../../src/secrets/resolver.js';
 import { GitDirSource } from '../../src/sources/gitdir/git-dir-source.js';
-import { type StatusRecord, StatusStore } from '../../src/state/status-store.js';
+import { FileStatusStore, type StatusRecord, type StatusStore } from '../../src/state/status-store.js';
 import { TaskCache } from '../../src/state/task-cache.js';
 import { ResourceStore } from '../../src/store/resource-store.js';
 import { LocalTarget } from '../../src/targets/local/local-target.js';
@@ -41,7 +41,7 @@ export async function startController(dir: string, stateDir: string, opts: { sta
   const store = new ResourceStore();
   const source = new GitDirSource({ dir, store, log: silentLogger, debounceMs: 30 });
   await source.load();
-  const statuses = new StatusStore(stateDir);
+  const statuses = new FileStatusStore(stateDir);
   const cache = new TaskCache(join(stateDir, 'state.db'));
   const target = new LocalTarget(join(stateDir, 'cards.db'));
   const controller = new Controller({

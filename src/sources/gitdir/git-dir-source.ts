@@ -26,6 +26,7 @@ import {
   type SourceDocument,
 } from '../../validation/documents.js';
 import { validateDocuments } from '../../validation/validate.js';
+import type { ResourceSource } from '../source.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -46,7 +47,7 @@ export interface GitDirSourceOptions {
   revisionPollMs?: number;
 }
 
-export class GitDirSource {
+export class GitDirSource implements ResourceSource {
   readonly dir: string;
   private readonly files = new Map<string, FileState>();
   private watcher?: FSWatcher;
@@ -63,6 +64,10 @@ export class GitDirSource {
   }
 
   /** HEAD commit of the directory's git checkout, if it is one. */
+  get description(): string {
+    return this.dir;
+  }
+
   get revision(): string | undefined {
     return this.revisionValue;
   }
