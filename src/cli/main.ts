@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { connectorSchema, taskSchema } from '../generated/schemas.js';
 import { CRD_SPECS, crdYaml, renderCrd } from '../schema/crd.js';
 import { cardsCommand } from './cards-command.js';
+import { clusterOperation } from './cluster-operations.js';
 import { describeCommand, getCommand } from './get-command.js';
 import { operationCommand } from './operation-command.js';
 import { parseFormat } from './output.js';
@@ -42,6 +43,10 @@ export function buildProgram(): Command {
       '--kubeconfig <file>',
       'with --kubernetes: kubeconfig file (default in-cluster, $KUBECONFIG, ~/.kube/config)',
     )
+    .option('--no-leader-elect', 'with --kubernetes: schedule without a leader Lease (one replica only)')
+    .option('--lease-name <name>', 'with --kubernetes: the leader Lease', 'provisio-controller')
+    .option('--lease-namespace <ns>', 'with --kubernetes: namespace of the leader Lease (default $POD_NAMESPACE)')
+    .option('--lease-duration <seconds>', 'with --kubernetes: leader Lease duration', (v) => Number.parseInt(v, 10), 15)
     .option('--redis <url>', 'shared state on Redis for more than one replica (not available in this version)')
     .addOption(
       new Option('--environment <type>', 'environment type, in every log line and metric label')
@@ -128,12 +133,23 @@ export function buildProgram(): Command {
       .description(`${description} (sent to a running controller)`)
       .argument('<task>', 'NAME or NAMESPACE/NAME')
       .option('--server <url>', 'the controller (default $PROVISIO_SERVER or http://127.0.0.1:8080)')
-      .option('-n, --namespace <ns>', 'namespace', 'default');
+      .option('-n, --namespace <ns>', 'namespace', 'default')
+      .option('--kubernetes', 'operate on the Task in the cluster (annotations, spec.suspend) instead')
+      .option('--kubeconfig <file>', 'with --kubernetes: kubeconfig file');
     if (op === 'trigger') {
       cmd.option('--wait', 'follow the run until it ends; exit 1 if it failed');
       cmd.option('--timeout <seconds>', 'longest to wait', (v) => Number.parseInt(v, 10), 7200);
     }
     cmd.action(async (task: string, opts) => {
+      if (opts.kubernetes) {
+        process.exitCode = await clusterOperation(op, task, {
+          namespace: opts.namespace,
+          kubeconfig: opts.kubeconfig,
+          wait: opts.wait,
+          timeoutSeconds: opts.timeout ?? 7200,
+        });
+        return;
+      }
       process.exitCode = await operationCommand(op, task, {
         server: opts.server ?? process.env.PROVISIO_SERVER ?? 'http://127.0.0.1:8080',
         namespace: opts.namespace,

@@ -3,12 +3,13 @@
  * and Tasks), runs the scheduled tasks, serves the API, and records status and run history (state-directory
  * files in git mode, the status subresource in Kubernetes mode).
  */
+import { hostname } from 'node:os';
 import { startRuntime } from '../controller/runtime.js';
 import { runSucceeded } from '../controller/task-status.js';
 import { createLogger } from '../log/logger.js';
 import type { TaskRunSummary } from '../model/resources.js';
 import { TokenAuth } from '../server/auth.js';
-import { loadKubeConfig } from '../sources/kubernetes/kube-config.js';
+import { loadKubeConfig, ownNamespace } from '../sources/kubernetes/kube-config.js';
 import type { StatusStore } from '../state/status-store.js';
 import { table } from './output.js';
 
@@ -18,6 +19,10 @@ export interface RunCommandOptions {
   namespace?: string[];
   kubeconfig?: string;
   environment?: string;
+  leaderElect?: boolean;
+  leaseName?: string;
+  leaseNamespace?: string;
+  leaseDuration?: number;
   stateDir: string;
   secretsDir?: string;
   target: string;
@@ -45,8 +50,24 @@ export async function runCommand(opts: RunCommandOptions): Promise<number> {
   const runtime = await startRuntime({
     ...opts,
     kubernetes: opts.kubernetes
-      ? { kubeConfig: loadKubeConfig(opts.kubeconfig), namespaces: opts.namespace ?? [] }
+      ? {
+          kubeConfig: loadKubeConfig(opts.kubeconfig),
+          namespaces: opts.namespace ?? [],
+          leaderElection:
+            opts.leaderElect === false
+              ? undefined
+              : {
+                  namespace: opts.leaseNamespace ?? ownNamespace(),
+                  name: opts.leaseName ?? 'provisio-controller',
+                  identity: process.env.POD_NAME ?? `${hostname()}-${process.pid}`,
+                  leaseDurationSeconds: opts.leaseDuration,
+                },
+        }
       : undefined,
+    onLostLeadership: () => {
+      log.error('lost the leader lease: exiting so that the pod restarts as a standby');
+      process.exit(1);
+    },
     metricLabels: env,
     log,
     auth: TokenAuth.fromEnvironment(opts.apiTokenFile),

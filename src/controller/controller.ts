@@ -39,6 +39,7 @@ export interface ControllerOptions {
   concurrency?: number;
   now?: () => Date;
   /** Told about every finished run (metrics, events). */
+  onRunStarted?: (task: Task, runId: string, trigger: RunTrigger) => void;
   onRunFinished?: (task: Task, run: TaskRunSummary) => void;
 }
 
@@ -366,6 +367,7 @@ export class Controller {
     const connector = task ? this.connectorFor(task)?.effective : undefined;
     if (!stored || !task || !connector) return;
     const runId = newRunId(this.now());
+    this.opts.onRunStarted?.(task, runId, trigger);
     const record = (run: TaskRunSummary, final: boolean) => {
       const rec = this.taskRecord(key) ?? { status: {}, generation: 1 };
       if (final) {

@@ -26,6 +26,7 @@ import { mountStatusApi } from '../server/status-api.js';
 import { GitDirSource } from '../sources/gitdir/git-dir-source.js';
 import { KubernetesSource } from '../sources/kubernetes/kubernetes-source.js';
 import type { ResourceSource } from '../sources/source.js';
+import { KubernetesRunEvents } from '../state/kubernetes-events.js';
 import { KubernetesStatusStore } from '../state/kubernetes-status-store.js';
 import { FileStatusStore, type StatusStore } from '../state/status-store.js';
 import { TaskCache } from '../state/task-cache.js';
@@ -33,13 +34,23 @@ import { ResourceStore } from '../store/resource-store.js';
 import { LocalTarget } from '../targets/local/local-target.js';
 import type { Target } from '../targets/types.js';
 import { Controller } from './controller.js';
+import { LeaderElector } from './leader-election.js';
 import { runSucceeded } from './task-status.js';
 
 export interface RuntimeOptions {
   /** Git-directory mode: the resource directory. */
   dir?: string;
-  /** Kubernetes mode: the cluster and the namespaces to watch (empty: all). */
-  kubernetes?: { kubeConfig: KubeConfig; namespaces: readonly string[] };
+  /**
+   * Kubernetes mode: the cluster, the namespaces to watch (empty: all) and, for more than one replica, the
+   * Lease that elects the one replica that schedules (all of them serve the event endpoint).
+   */
+  kubernetes?: {
+    kubeConfig: KubeConfig;
+    namespaces: readonly string[];
+    leaderElection?: { namespace: string; name: string; identity: string; leaseDurationSeconds?: number };
+  };
+  /** Called when this replica loses the leader lease (it has stopped scheduling); `provisio run` exits. */
+  onLostLeadership?: () => void;
   stateDir: string;
   log: Logger;
   secretsDir?: string;
@@ -64,6 +75,8 @@ export interface Runtime {
   metrics: Metrics;
   invocations?: InvocationService;
   address?: AddressInfo;
+  /** Kubernetes mode with leader election. */
+  elector?: LeaderElector;
   close(): Promise<void>;
 }
 
@@ -98,6 +111,10 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const stateDir = resolve(opts.stateDir);
   const store = new ResourceStore();
   const { source, statuses, secrets } = openSource(opts, store, stateDir);
+  const runEvents =
+    opts.kubernetes && source instanceof KubernetesSource
+      ? new KubernetesRunEvents({ kubeConfig: opts.kubernetes.kubeConfig, objects: source, log })
+      : undefined;
   const cache = new TaskCache(join(stateDir, 'state.db'));
   const target = openTarget(opts.target ?? 'local', stateDir);
   const metrics = new Metrics(opts.metricLabels);
@@ -110,7 +127,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     log,
     stateDir,
     concurrency: opts.concurrency,
-    onRunFinished: (task, run) => recordRunMetrics(metrics, task, run),
+    onRunStarted: (task, runId, trigger) => runEvents?.started(task, runId, trigger),
+    onRunFinished: (task, run) => {
+      recordRunMetrics(metrics, task, run);
+      runEvents?.finished(task, run);
+    },
   });
 
   await source.load();
@@ -119,7 +140,30 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     { source: source.description, revision: source.revision, ...counts },
     `loaded ${counts.connectors} connectors and ${counts.tasks} tasks from ${source.description}`,
   );
-  controller.start();
+  const election = opts.kubernetes?.leaderElection;
+  let elector: LeaderElector | undefined;
+  if (election && opts.kubernetes) {
+    // Only the leader schedules, records interrupted runs and reconciles status; the others wait.
+    let started = false;
+    elector = new LeaderElector({
+      kubeConfig: opts.kubernetes.kubeConfig,
+      ...election,
+      renewDeadlineSeconds: election.leaseDurationSeconds ? (election.leaseDurationSeconds * 2) / 3 : undefined,
+      retryPeriodSeconds: election.leaseDurationSeconds ? election.leaseDurationSeconds / 7.5 : undefined,
+      log,
+      onStartedLeading: () => {
+        if (!started) controller.start();
+        started = true;
+      },
+      onStoppedLeading: () => {
+        // A replica that is not sure it leads must not run anything: stop at once, let the process restart.
+        void controller.close().finally(() => opts.onLostLeadership?.());
+      },
+    });
+    elector.start();
+  } else {
+    controller.start();
+  }
 
   let server: HttpServer | undefined;
   let invocations: InvocationService | undefined;
@@ -154,7 +198,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     metrics,
     invocations,
     address,
+    elector,
     async close() {
+      await elector?.stop();
       await source.close();
       await server?.close();
       invocations?.close();
@@ -162,6 +208,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       await closeRestActionSessions();
       await controller.close();
       if (statuses instanceof KubernetesStatusStore) await statuses.close();
+      await runEvents?.flush();
       cache.close();
       await target.close();
     },

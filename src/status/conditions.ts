@@ -19,6 +19,8 @@ export const REASONS = {
   Succeeded: 'Succeeded',
   Scheduled: 'Scheduled',
   Progressing: 'Progressing',
+  /** Event only: a run started. */
+  RunStarted: 'RunStarted',
   Suspended: 'Suspended',
   SchemaInvalid: 'SchemaInvalid',
   ConnectorNotReady: 'ConnectorNotReady',
