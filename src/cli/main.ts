@@ -3,7 +3,6 @@ import { Command, Option } from 'commander';
 import { connectorSchema, taskSchema } from '../generated/schemas.js';
 import { CRD_SPECS, crdYaml, renderCrd } from '../schema/crd.js';
 import { cardsCommand } from './cards-command.js';
-import { clusterOperation } from './cluster-operations.js';
 import { describeCommand, getCommand } from './get-command.js';
 import { operationCommand } from './operation-command.js';
 import { parseFormat } from './output.js';
@@ -142,6 +141,7 @@ export function buildProgram(): Command {
     }
     cmd.action(async (task: string, opts) => {
       if (opts.kubernetes) {
+        const { clusterOperation } = await import('./cluster-operations.js');
         process.exitCode = await clusterOperation(op, task, {
           namespace: opts.namespace,
           kubeconfig: opts.kubeconfig,

@@ -9,7 +9,6 @@ import { runSucceeded } from '../controller/task-status.js';
 import { createLogger } from '../log/logger.js';
 import type { TaskRunSummary } from '../model/resources.js';
 import { TokenAuth } from '../server/auth.js';
-import { loadKubeConfig, ownNamespace } from '../sources/kubernetes/kube-config.js';
 import type { StatusStore } from '../state/status-store.js';
 import { table } from './output.js';
 
@@ -47,17 +46,19 @@ export async function runCommand(opts: RunCommandOptions): Promise<number> {
   };
   process.once('SIGINT', () => onSignal('SIGINT'));
   process.once('SIGTERM', () => onSignal('SIGTERM'));
+  // Loaded only in Kubernetes mode: the client library is large.
+  const kube = opts.kubernetes ? await import('../sources/kubernetes/kube-config.js') : undefined;
   const runtime = await startRuntime({
     ...opts,
-    kubernetes: opts.kubernetes
+    kubernetes: kube
       ? {
-          kubeConfig: loadKubeConfig(opts.kubeconfig),
+          kubeConfig: kube.loadKubeConfig(opts.kubeconfig),
           namespaces: opts.namespace ?? [],
           leaderElection:
             opts.leaderElect === false
               ? undefined
               : {
-                  namespace: opts.leaseNamespace ?? ownNamespace(),
+                  namespace: opts.leaseNamespace ?? kube.ownNamespace(),
                   name: opts.leaseName ?? 'provisio-controller',
                   identity: process.env.POD_NAME ?? `${hostname()}-${process.pid}`,
                   leaseDurationSeconds: opts.leaseDuration,

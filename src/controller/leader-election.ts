@@ -55,8 +55,10 @@ export class LeaderElector {
     this.stopped = true;
     clearTimeout(this.timer);
     if (this.leading) {
-      this.setLeading(false);
+      // A deliberate stop (shutdown) is not a lost lease: onStoppedLeading is for losing it.
+      this.leading = false;
       await this.release().catch(() => {});
+      this.opts.log.info({ lease: this.leaseName }, 'released the leader lease');
     }
   }
 
@@ -71,6 +73,8 @@ export class LeaderElector {
     }
     if (this.leading && Date.now() - this.lastRenew > this.renewDeadline) {
       this.opts.log.warn({ lease: this.leaseName }, 'could not renew the leader lease in time: stopping scheduling');
+      // As client-go's Run: an elector that lost the lease is done (the process restarts as a fresh standby).
+      this.stopped = true;
       this.setLeading(false);
     }
     if (!this.stopped) this.timer = setTimeout(() => void this.tick(), this.retryPeriod);
@@ -131,8 +135,8 @@ export class LeaderElector {
     return {
       holderIdentity: this.opts.identity,
       leaseDurationSeconds: this.duration / 1000,
-      acquireTime,
-      renewTime,
+      acquireTime: microTime(acquireTime),
+      renewTime: microTime(renewTime),
       leaseTransitions,
     };
   }
@@ -160,8 +164,17 @@ export class LeaderElector {
       namespace,
       body: {
         ...lease,
-        spec: { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1, renewTime: new Date() },
+        spec: { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1, renewTime: microTime(new Date()) },
       },
     });
   }
+}
+
+/**
+ * A MicroTime as the API server parses it (RFC 3339 with exactly six fractional digits). client-node 1.4
+ * types these fields as Date but sends Date objects with milliseconds, which the server refuses (400);
+ * a string passes through its serializer unchanged.
+ */
+function microTime(d: Date): Date {
+  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z') as unknown as Date;
 }

@@ -16,7 +16,6 @@ import type { Logger } from '../log/logger.js';
 import type { Task, TaskRunSummary } from '../model/resources.js';
 import { namespaceOf } from '../model/resources.js';
 import { parseDuration } from '../scheduler/duration.js';
-import { KubernetesSecretResolver } from '../secrets/kubernetes-secret-resolver.js';
 import { LocalSecretResolver, type SecretResolver } from '../secrets/resolver.js';
 import { TokenAuth } from '../server/auth.js';
 import { HttpServer } from '../server/http-server.js';
@@ -24,17 +23,15 @@ import { mountInvokeApi } from '../server/invoke-api.js';
 import { Metrics } from '../server/metrics.js';
 import { mountStatusApi } from '../server/status-api.js';
 import { GitDirSource } from '../sources/gitdir/git-dir-source.js';
-import { KubernetesSource } from '../sources/kubernetes/kubernetes-source.js';
 import type { ResourceSource } from '../sources/source.js';
-import { KubernetesRunEvents } from '../state/kubernetes-events.js';
-import { KubernetesStatusStore } from '../state/kubernetes-status-store.js';
 import { FileStatusStore, type StatusStore } from '../state/status-store.js';
 import { TaskCache } from '../state/task-cache.js';
 import { ResourceStore } from '../store/resource-store.js';
 import { LocalTarget } from '../targets/local/local-target.js';
 import type { Target } from '../targets/types.js';
 import { Controller } from './controller.js';
-import { LeaderElector } from './leader-election.js';
+import type { KubernetesMode } from './kubernetes-mode.js';
+import type { LeaderElector } from './leader-election.js';
 import { runSucceeded } from './task-status.js';
 
 export interface RuntimeOptions {
@@ -87,34 +84,24 @@ export function openTarget(kind: string, stateDir: string): Target {
   );
 }
 
-function openSource(
-  opts: RuntimeOptions,
-  store: ResourceStore,
-  stateDir: string,
-): { source: ResourceSource; statuses: StatusStore; secrets: SecretResolver } {
-  const { log } = opts;
-  if (opts.kubernetes) {
-    const { kubeConfig, namespaces } = opts.kubernetes;
-    const secrets = opts.secrets ?? new KubernetesSecretResolver(kubeConfig);
-    const source = new KubernetesSource({ kubeConfig, namespaces, store, secrets, log });
-    const statuses = new KubernetesStatusStore({ kubeConfig, objects: source, log });
-    return { source, statuses, secrets };
-  }
-  if (!opts.dir) throw new Error('either a resource directory (--dir) or --kubernetes is required');
-  const secrets = opts.secrets ?? new LocalSecretResolver(opts.secretsDir ?? process.env.PROVISIO_SECRETS_DIR);
-  const source = new GitDirSource({ dir: opts.dir, store, secrets, log });
-  return { source, statuses: new FileStatusStore(stateDir), secrets };
-}
-
 export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const { log } = opts;
   const stateDir = resolve(opts.stateDir);
   const store = new ResourceStore();
-  const { source, statuses, secrets } = openSource(opts, store, stateDir);
-  const runEvents =
-    opts.kubernetes && source instanceof KubernetesSource
-      ? new KubernetesRunEvents({ kubeConfig: opts.kubernetes.kubeConfig, objects: source, log })
-      : undefined;
+  let kube: KubernetesMode | undefined;
+  let source: ResourceSource;
+  let statuses: StatusStore;
+  let secrets: SecretResolver;
+  if (opts.kubernetes) {
+    const { openKubernetesMode } = await import('./kubernetes-mode.js');
+    kube = openKubernetesMode(opts.kubernetes, store, log, opts.secrets);
+    ({ source, statuses, secrets } = kube);
+  } else {
+    if (!opts.dir) throw new Error('either a resource directory (--dir) or --kubernetes is required');
+    secrets = opts.secrets ?? new LocalSecretResolver(opts.secretsDir ?? process.env.PROVISIO_SECRETS_DIR);
+    source = new GitDirSource({ dir: opts.dir, store, secrets, log });
+    statuses = new FileStatusStore(stateDir);
+  }
   const cache = new TaskCache(join(stateDir, 'state.db'));
   const target = openTarget(opts.target ?? 'local', stateDir);
   const metrics = new Metrics(opts.metricLabels);
@@ -127,10 +114,10 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     log,
     stateDir,
     concurrency: opts.concurrency,
-    onRunStarted: (task, runId, trigger) => runEvents?.started(task, runId, trigger),
+    onRunStarted: (task, runId, trigger) => kube?.runStarted(task, runId, trigger),
     onRunFinished: (task, run) => {
       recordRunMetrics(metrics, task, run);
-      runEvents?.finished(task, run);
+      kube?.runFinished(task, run);
     },
   });
 
@@ -140,27 +127,14 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     { source: source.description, revision: source.revision, ...counts },
     `loaded ${counts.connectors} connectors and ${counts.tasks} tasks from ${source.description}`,
   );
-  const election = opts.kubernetes?.leaderElection;
+  // With leader election only the leader schedules, records interrupted runs and reconciles status.
   let elector: LeaderElector | undefined;
-  if (election && opts.kubernetes) {
-    // Only the leader schedules, records interrupted runs and reconciles status; the others wait.
-    let started = false;
-    elector = new LeaderElector({
-      kubeConfig: opts.kubernetes.kubeConfig,
-      ...election,
-      renewDeadlineSeconds: election.leaseDurationSeconds ? (election.leaseDurationSeconds * 2) / 3 : undefined,
-      retryPeriodSeconds: election.leaseDurationSeconds ? election.leaseDurationSeconds / 7.5 : undefined,
-      log,
-      onStartedLeading: () => {
-        if (!started) controller.start();
-        started = true;
-      },
-      onStoppedLeading: () => {
-        // A replica that is not sure it leads must not run anything: stop at once, let the process restart.
-        void controller.close().finally(() => opts.onLostLeadership?.());
-      },
-    });
-    elector.start();
+  if (kube) {
+    elector = kube.elect(
+      () => controller.start(),
+      // A replica that is not sure it leads must not run anything: stop at once, let the process restart.
+      () => void controller.close().finally(() => opts.onLostLeadership?.()),
+    );
   } else {
     controller.start();
   }
@@ -200,15 +174,16 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     address,
     elector,
     async close() {
-      await elector?.stop();
-      await source.close();
       await server?.close();
       invocations?.close();
       idempotency?.close();
       await closeRestActionSessions();
+      // Runs stop and are recorded before the status is flushed and, last, the Lease is released: a
+      // standby must not start scheduling while this replica still runs anything.
       await controller.close();
-      if (statuses instanceof KubernetesStatusStore) await statuses.close();
-      await runEvents?.flush();
+      await kube?.statuses.close();
+      await kube?.flushEvents();
+      await (kube ?? source).close();
       cache.close();
       await target.close();
     },
