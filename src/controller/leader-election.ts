@@ -6,7 +6,7 @@
  * A leader that cannot renew within the renew deadline stops leading at once, before anyone else may take
  * over (renew deadline < lease duration).
  */
-import { CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import { CoordinationV1Api, type KubeConfig, type V1Lease, V1MicroTime } from '@kubernetes/client-node';
 import type { Logger } from '../log/logger.js';
 
 export interface LeaderElectionOptions {
@@ -171,10 +171,7 @@ export class LeaderElector {
 }
 
 /**
- * A MicroTime as the API server parses it (RFC 3339 with exactly six fractional digits). client-node 1.4
- * types these fields as Date but sends Date objects with milliseconds, which the server refuses (400);
- * a string passes through its serializer unchanged.
+ * A MicroTime as the API server parses it (RFC 3339 with exactly six fractional digits): a plain Date would be
+ * sent with milliseconds, which the server refuses (400).
  */
-function microTime(d: Date): Date {
-  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z') as unknown as Date;
-}
+const microTime = (d: Date): Date => new V1MicroTime(d);
