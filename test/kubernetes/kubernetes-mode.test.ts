@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { parse } from 'yaml';
 import { type Runtime, startRuntime } from '../../src/controller/runtime.js';
 import { createLogger, silentLogger } from '../../src/log/logger.js';
-import type { Condition, TaskStatus } from '../../src/model/resources.js';
+import type { Condition, Task, TaskStatus } from '../../src/model/resources.js';
 import { LocalTarget } from '../../src/targets/local/local-target.js';
 import type { Card } from '../../src/targets/types.js';
 import { connectorYaml, employeeRows, taskYaml, tempDir, waitFor } from '../controller/resources.js';
@@ -194,6 +194,53 @@ describe('provisio run --kubernetes', () => {
     expect(fixed.status?.conditions?.map((c) => c.type)).toEqual(['Ready']);
   });
 
+  it('marks a Task with an invalid mapping path Stalled with SchemaInvalid, naming the field', async () => {
+    await create(connectorYaml({ baseUrl: api.url }));
+    const task = parse(taskYaml()) as { spec: { mappings: { generic: { attributes: Array<{ external: string }> } } } };
+    task.spec.mappings.generic.attributes[1].external = '$.name';
+    await crs.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: NS,
+      plural: 'tasks',
+      body: task,
+    });
+    await start();
+    const t = await waitFor('Stalled', async () => {
+      const o = await getTask();
+      return o.status?.conditions?.some((c) => c.type === 'Stalled') ? o : undefined;
+    });
+    const stalled = t.status?.conditions?.find((c) => c.type === 'Stalled');
+    expect(stalled).toMatchObject({ status: 'True', reason: 'SchemaInvalid' });
+    expect(stalled?.message).toMatch(/^spec\.mappings\.generic\.attributes\[1\]\.external {2}/);
+    expect(t.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'SchemaInvalid',
+    });
+  });
+
+  it('retries status writes the API server refuses for a while (409, 500, 429)', async () => {
+    await create(connectorYaml({ baseUrl: api.url }));
+    await create(taskYaml());
+    const statusPath = `/apis/${GROUP}/${VERSION}/namespaces/${NS}/tasks/hr-employees/status`;
+    kube.clearRequests();
+    kube.fault({ method: 'PATCH', path: statusPath, status: 409 });
+    kube.fault({ method: 'PATCH', path: statusPath, status: 500 });
+    kube.fault({ method: 'PATCH', path: statusPath, status: 429, retryAfterSeconds: 1 });
+    await start();
+    const t = await waitFor(
+      'status written in the end',
+      async () => {
+        const o = await getTask();
+        return o.status?.observedGeneration === 1 ? o : undefined;
+      },
+      15_000,
+    );
+    expect(t.status?.conditions?.[0]).toMatchObject({ type: 'Ready', reason: 'Scheduled' });
+    const answers = kube.requests.filter((r) => r.method === 'PATCH' && r.path === statusPath).map((r) => r.status);
+    expect(answers.slice(0, 4)).toEqual([409, 500, 429, 200]);
+  });
+
   it('writes status only when it changed', async () => {
     await create(connectorYaml({ baseUrl: api.url }));
     await create(taskYaml());
@@ -217,6 +264,14 @@ describe('provisio run --kubernetes', () => {
     await create(taskYaml({ name: 'hr-contractors' }));
     await waitFor('task created while the watch was down', () => rt.store.get('Task', `${NS}/hr-contractors`));
     await waitFor('its status', async () => (await getTask('hr-contractors')).status?.observedGeneration === 1);
+
+    // A connection that breaks (not a clean end): the informer errors and is restarted with backoff.
+    kube.closeWatches({ abrupt: true });
+    await patchTask('hr-contractors', { spec: { suspend: true } });
+    await waitFor(
+      'change made after an abrupt disconnect',
+      () => rt.store.get<Task>('Task', `${NS}/hr-contractors`)?.effective?.spec.suspend === true,
+    );
 
     kube.compactHistory();
     kube.closeWatches();
