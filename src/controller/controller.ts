@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { connectorType } from '../connectors/registry.js';
+import type { Watermark } from '../connectors/types.js';
 import { type EngineDeps, type RunTrigger, runTask } from '../engine/run-task.js';
 import type { Logger } from '../log/logger.js';
 import type { Connector, ConnectorStatus, Kind, Task, TaskRunSummary, TaskStatus } from '../model/resources.js';
@@ -41,6 +42,11 @@ export interface ControllerOptions {
   /** Told about every finished run (metrics, events). */
   onRunStarted?: (task: Task, runId: string, trigger: RunTrigger) => void;
   onRunFinished?: (task: Task, run: TaskRunSummary) => void;
+  /**
+   * Status is shared between replicas (Kubernetes mode): a task whose last run in status is not the last run
+   * this replica's task cache saw ran elsewhere, so the cache is cleared and the watermark taken from status.
+   */
+  sharedStatus?: boolean;
 }
 
 /** Bookkeeping kept beside status: which operation requests were already acted on. */
@@ -92,6 +98,7 @@ export class Controller {
   /** Recovers interrupted runs, reconciles everything, and starts scheduling. */
   start(): void {
     this.recoverInterruptedRuns();
+    if (this.opts.sharedStatus) this.adoptRunsOfOtherReplicas();
     for (const kind of ['Connector', 'Task'] as const) {
       for (const r of this.opts.store.list(kind)) this.reconcile(kind, r.key);
     }
@@ -388,6 +395,7 @@ export class Controller {
       now: this.now,
     });
     record(run, true);
+    this.opts.cache.setLastRun(key, run.id ?? runId);
     this.opts.onRunFinished?.(task, run);
     this.runs.emit('finished', key, run);
     this.reconcileConnector(refKey(namespaceOf(task), task.spec.connectorRef.name));
@@ -414,6 +422,28 @@ export class Controller {
       rec.status.history = [run, ...(rec.status.history ?? []).filter((h) => h.id !== run.id)].slice(0, HISTORY);
       this.opts.statuses.write('Task', key, rec);
       this.opts.log.warn({ task: key, run: run.id }, 'recorded an interrupted run as failed');
+    }
+  }
+
+  /**
+   * After a failover, or a restart on a fresh disk: the task cache says what this replica loaded, but another
+   * replica may have loaded since. Trusting it could skip a record that changed back to what this cache
+   * remembers, so it is cleared (the next run loads every record once) and the incremental watermark is taken
+   * from status, where every leader records it.
+   */
+  private adoptRunsOfOtherReplicas(): void {
+    for (const stored of this.opts.store.list<Task>('Task')) {
+      const status = this.peekTaskRecord(stored.key)?.status;
+      const lastRun = status?.lastRun?.id;
+      const meta = this.opts.cache.meta(stored.key);
+      if (!lastRun || meta.lastRunId === lastRun) continue;
+      this.opts.cache.clear(stored.key, this.now());
+      if (status?.watermark) this.opts.cache.setWatermark(stored.key, status.watermark as Watermark);
+      this.opts.cache.setLastRun(stored.key, lastRun);
+      this.opts.log.info(
+        { task: stored.key, run: lastRun },
+        `task ${stored.key} last ran on another replica (run ${lastRun}): its cache is cleared, so the next run loads every record once`,
+      );
     }
   }
 

@@ -114,6 +114,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     log,
     stateDir,
     concurrency: opts.concurrency,
+    sharedStatus: kube !== undefined,
     onRunStarted: (task, runId, trigger) => kube?.runStarted(task, runId, trigger),
     onRunFinished: (task, run) => {
       recordRunMetrics(metrics, task, run);

@@ -16,6 +16,8 @@ export interface TaskCacheMeta {
   clearedAt?: string;
   clearRequested: boolean;
   watermark?: Watermark;
+  /** The last run whose loads this cache reflects (see Controller: a run on another replica invalidates it). */
+  lastRunId?: string;
 }
 
 export class TaskCache {
@@ -38,6 +40,9 @@ export class TaskCache {
         task TEXT PRIMARY KEY, mapping_hash TEXT, cleared_at TEXT,
         clear_requested INTEGER NOT NULL DEFAULT 0, watermark TEXT
       );`);
+    // Added after the first release: state directories created before it lack the column.
+    const columns = this.db.prepare<[], { name: string }>('PRAGMA table_info(task_meta)').all();
+    if (!columns.some((c) => c.name === 'last_run')) this.db.exec('ALTER TABLE task_meta ADD COLUMN last_run TEXT');
     this.getHash = this.db.prepare('SELECT hash FROM task_cache WHERE task = ? AND kind = ? AND key = ?');
     this.put = this.db.prepare(
       `INSERT INTO task_cache (task, kind, key, hash, seen_run) VALUES (?, ?, ?, ?, ?)
@@ -52,14 +57,21 @@ export class TaskCache {
     const row = this.db
       .prepare<
         [string],
-        { mapping_hash: string | null; cleared_at: string | null; clear_requested: number; watermark: string | null }
-      >('SELECT mapping_hash, cleared_at, clear_requested, watermark FROM task_meta WHERE task = ?')
+        {
+          mapping_hash: string | null;
+          cleared_at: string | null;
+          clear_requested: number;
+          watermark: string | null;
+          last_run: string | null;
+        }
+      >('SELECT mapping_hash, cleared_at, clear_requested, watermark, last_run FROM task_meta WHERE task = ?')
       .get(task);
     return {
       mappingHash: row?.mapping_hash ?? undefined,
       clearedAt: row?.cleared_at ?? undefined,
       clearRequested: row?.clear_requested === 1,
       watermark: row?.watermark ? (JSON.parse(row.watermark) as Watermark) : undefined,
+      lastRunId: row?.last_run ?? undefined,
     };
   }
 
@@ -87,6 +99,10 @@ export class TaskCache {
       this.upsertMeta(task, 'cleared_at', at.toISOString());
       this.upsertMeta(task, 'clear_requested', 0);
     })();
+  }
+
+  setLastRun(task: string, runId: string): void {
+    this.upsertMeta(task, 'last_run', runId);
   }
 
   setWatermark(task: string, watermark: Watermark | undefined): void {

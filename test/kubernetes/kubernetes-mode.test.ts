@@ -241,6 +241,38 @@ describe('provisio run --kubernetes', () => {
     expect(answers.slice(0, 4)).toEqual([409, 500, 429, 200]);
   });
 
+  it('clears the task cache of a replica when the task last ran elsewhere', async () => {
+    await create(connectorYaml({ baseUrl: api.url }));
+    await create(taskYaml());
+    const runTo = async (at: string) => {
+      await patchTask('hr-employees', { metadata: { annotations: { 'provisio.dev/requestedAt': at } } });
+      return waitFor(`run ${at}`, async () => {
+        const t = await getTask();
+        return t.status?.lastHandledReconcileAt === at &&
+          t.status.lastRun?.load?.status === 'Succeeded' &&
+          t.status.phase === 'Idle'
+          ? t.status.lastRun
+          : undefined;
+      });
+    };
+    await start();
+    expect((await runTo('r1')).load).toMatchObject({ created: 3, unchanged: 0 });
+    expect((await runTo('r2')).load).toMatchObject({ created: 0, updated: 0, unchanged: 3 });
+    await runtime?.close();
+    runtime = undefined;
+
+    // Meanwhile another replica ran the task: status says so.
+    const other = structuredClone((await getTask()).status!);
+    other.lastRun = { ...other.lastRun, id: '20261123120000000-other' };
+    await crs.patchNamespacedCustomObjectStatus({ ...ref('tasks', 'hr-employees'), body: { status: other } }, MERGE);
+
+    await start();
+    const r3 = await runTo('r3');
+    expect(r3.load?.unchanged).toBe(0);
+    expect((r3.load?.created ?? 0) + (r3.load?.updated ?? 0)).toBe(3);
+    expect((await getTask()).status?.cache?.clearedAt).toBeDefined();
+  });
+
   it('writes status only when it changed', async () => {
     await create(connectorYaml({ baseUrl: api.url }));
     await create(taskYaml());
