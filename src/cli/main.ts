@@ -46,7 +46,10 @@ export function buildProgram(): Command {
     .option('--lease-name <name>', 'with --kubernetes: the leader Lease', 'provisio-controller')
     .option('--lease-namespace <ns>', 'with --kubernetes: namespace of the leader Lease (default $POD_NAMESPACE)')
     .option('--lease-duration <seconds>', 'with --kubernetes: leader Lease duration', (v) => Number.parseInt(v, 10), 15)
-    .option('--redis <url>', 'shared state on Redis for more than one replica (not available in this version)')
+    .option(
+      '--redis <url>',
+      'Redis for state shared by replicas: Idempotency-Key results, invocation counters (default $PROVISIO_REDIS_URL)',
+    )
     .addOption(
       new Option('--environment <type>', 'environment type, in every log line and metric label')
         .choices(['test', 'prod', 'demo', 'dev'])
@@ -68,9 +71,7 @@ export function buildProgram(): Command {
     )
     .option('--idempotency-ttl <duration>', 'how long an Idempotency-Key result is kept', '24h')
     .action(async (opts) => {
-      if (opts.redis) {
-        throw new Error('--redis: the Redis state backend is not available in this version; run one replica');
-      }
+      opts.redis ??= process.env.PROVISIO_REDIS_URL || undefined;
       if (opts.kubernetes && opts.dir) throw new Error('give either --dir PATH or --kubernetes, not both');
       if (!opts.kubernetes && opts.namespace) throw new Error('--namespace needs --kubernetes');
       if (!opts.kubernetes && !opts.dir) {

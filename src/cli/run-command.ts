@@ -17,6 +17,7 @@ export interface RunCommandOptions {
   kubernetes?: boolean;
   namespace?: string[];
   kubeconfig?: string;
+  redis?: string;
   environment?: string;
   leaderElect?: boolean;
   leaseName?: string;

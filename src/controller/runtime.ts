@@ -9,8 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { closeRestActionSessions } from '../connectors/rest/actions/index.js';
-import { IdempotencyStore } from '../events/idempotency.js';
-import { InvocationService } from '../events/invocation-service.js';
+import { type Idempotency, IdempotencyStore } from '../events/idempotency.js';
+import { type InvocationCounters, InvocationService } from '../events/invocation-service.js';
 import { InvocationLimits } from '../events/limits.js';
 import type { Logger } from '../log/logger.js';
 import type { Task, TaskRunSummary } from '../model/resources.js';
@@ -58,6 +58,11 @@ export interface RuntimeOptions {
   auth?: TokenAuth;
   maxInvocations?: number;
   idempotencyTtl?: string;
+  /**
+   * Redis URL: Idempotency-Key results and invocation counters shared by every replica serving the event
+   * endpoint (the task cache stays per replica; see Controller.sharedStatus).
+   */
+  redis?: string;
   /** Labels on every metric (the environment type). */
   metricLabels?: Record<string, string>;
   /** Watch the directory for changes (off for --once). */
@@ -142,12 +147,25 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 
   let server: HttpServer | undefined;
   let invocations: InvocationService | undefined;
-  let idempotency: IdempotencyStore | undefined;
+  let idempotency: Idempotency | undefined;
   let address: AddressInfo | undefined;
+  // Shared state for several replicas: loaded only when asked for.
+  const redis = opts.redis
+    ? await (await import('../state/redis/redis-client.js')).connectRedis(opts.redis, log)
+    : undefined;
   if (opts.listen) {
     server = new HttpServer({ log, auth: opts.auth ?? TokenAuth.fromEnvironment(), metrics });
     mountStatusApi(server, { store, statuses, controller, revision: () => source.revision });
-    idempotency = new IdempotencyStore(join(stateDir, 'state.db'), parseDuration(opts.idempotencyTtl ?? '24h'));
+    const ttlMs = parseDuration(opts.idempotencyTtl ?? '24h');
+    let counters: InvocationCounters | undefined;
+    if (redis) {
+      const { RedisIdempotency } = await import('../state/redis/redis-idempotency.js');
+      const { RedisInvocationCounters } = await import('../state/redis/redis-invocation-counters.js');
+      idempotency = new RedisIdempotency(redis, { ttlMs });
+      counters = new RedisInvocationCounters(redis);
+    } else {
+      idempotency = new IdempotencyStore(join(stateDir, 'state.db'), ttlMs);
+    }
     invocations = new InvocationService({
       store,
       statuses,
@@ -157,6 +175,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       metrics,
       limits: new InvocationLimits(opts.maxInvocations ?? 256),
       idempotency,
+      counters,
     });
     mountInvokeApi(server, invocations);
     address = await server.listen(opts.listen);
@@ -176,8 +195,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     elector,
     async close() {
       await server?.close();
-      invocations?.close();
-      idempotency?.close();
+      await invocations?.close();
+      await idempotency?.close();
       await closeRestActionSessions();
       // Runs stop and are recorded before the status is flushed and, last, the Lease is released: a
       // standby must not start scheduling while this replica still runs anything.
@@ -187,6 +206,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       await (kube ?? source).close();
       cache.close();
       await target.close();
+      await redis?.quit().catch(() => redis.disconnect());
     },
   };
 }

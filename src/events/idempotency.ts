@@ -11,7 +11,13 @@ export interface StoredResult {
   body: unknown;
 }
 
-export class IdempotencyStore {
+/** Where first results live: the state directory (one replica) or Redis (shared by every replica). */
+export interface Idempotency {
+  once(task: string, key: string, work: () => Promise<StoredResult>): Promise<StoredResult & { replayed: boolean }>;
+  close(): void | Promise<void>;
+}
+
+export class IdempotencyStore implements Idempotency {
   private readonly db: Database.Database;
   private readonly inFlight = new Map<string, Promise<StoredResult>>();
   private readonly getStmt: Database.Statement<[string, string, number], { result: string }>;

@@ -14,7 +14,7 @@ import { httpError } from '../server/http-server.js';
 import type { Metrics } from '../server/metrics.js';
 import type { StatusStore } from '../state/status-store.js';
 import type { ResourceStore } from '../store/resource-store.js';
-import type { IdempotencyStore } from './idempotency.js';
+import type { Idempotency } from './idempotency.js';
 import { parseInvokeRequest } from './invoke-request.js';
 import type { InvocationLimits } from './limits.js';
 import { runTaskActivity } from './run-task-activity.js';
@@ -27,9 +27,23 @@ export interface InvocationServiceOptions {
   log: Logger;
   metrics: Metrics;
   limits: InvocationLimits;
-  idempotency: IdempotencyStore;
+  idempotency: Idempotency;
+  /** Totals shared by every replica (Redis); without, this process's counts are added to its status. */
+  counters?: InvocationCounters;
   /** How often invocation counters are written to status. */
   flushEveryMs?: number;
+}
+
+export interface InvocationTotals {
+  total: number;
+  failed: number;
+  lastTime?: string;
+  lastError?: string;
+}
+
+/** Cluster-wide invocation totals: adds this replica's counts, answers the totals to record in status. */
+export interface InvocationCounters {
+  add(task: string, delta: InvocationTotals, seed: InvocationTotals | undefined): Promise<InvocationTotals>;
 }
 
 export interface InvokeAnswer {
@@ -44,12 +58,7 @@ export interface InvokeAnswer {
   headers?: Record<string, string>;
 }
 
-interface CounterDelta {
-  total: number;
-  failed: number;
-  lastTime?: string;
-  lastError?: string;
-}
+type CounterDelta = InvocationTotals;
 
 const GENERIC_ACTIVITIES = ['runTask'] as const;
 const NEVER_ABORTED = new AbortController().signal;
@@ -59,7 +68,7 @@ export class InvocationService {
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly opts: InvocationServiceOptions) {
-    this.timer = setInterval(() => this.flush(), opts.flushEveryMs ?? 1000);
+    this.timer = setInterval(() => void this.flush(), opts.flushEveryMs ?? 1000);
     this.timer.unref();
   }
 
@@ -183,24 +192,51 @@ export class InvocationService {
   }
 
   /** Adds the counted invocations to each task's status (batched: one write per task per interval). */
-  flush(): void {
-    for (const [key, d] of this.pending) {
+  async flush(): Promise<void> {
+    const batch = [...this.pending];
+    this.pending.clear();
+    for (const [key, d] of batch) {
+      const seen = this.opts.statuses.peek<TaskStatus>('Task', key)?.status.invocations;
+      let totals: InvocationTotals;
+      if (this.opts.counters) {
+        try {
+          const seed = seen ? { total: seen.total ?? 0, failed: seen.failed ?? 0, ...pickTimes(seen) } : undefined;
+          totals = await this.opts.counters.add(key, d, seed);
+        } catch (e) {
+          // Not lost: counted again with the next batch.
+          this.merge(key, d);
+          this.opts.log.warn({ task: key, err: (e as Error).message }, 'could not add invocation counts to Redis');
+          continue;
+        }
+      } else {
+        totals = {
+          total: (seen?.total ?? 0) + d.total,
+          failed: (seen?.failed ?? 0) + d.failed,
+          ...pickTimes({ lastTime: d.lastTime ?? seen?.lastTime, lastError: d.lastError ?? seen?.lastError }),
+        };
+      }
       const rec = this.opts.statuses.read<TaskStatus>('Task', key);
       if (!rec) continue;
-      const inv = rec.status.invocations ?? {};
-      rec.status.invocations = {
-        total: (inv.total ?? 0) + d.total,
-        failed: (inv.failed ?? 0) + d.failed,
-        lastTime: d.lastTime ?? inv.lastTime,
-        ...((d.lastError ?? inv.lastError) ? { lastError: d.lastError ?? inv.lastError } : {}),
-      };
+      rec.status.invocations = totals;
       this.opts.statuses.write('Task', key, rec);
     }
-    this.pending.clear();
   }
 
-  close(): void {
-    clearInterval(this.timer);
-    this.flush();
+  private merge(key: string, d: CounterDelta): void {
+    const p = this.pending.get(key) ?? { total: 0, failed: 0 };
+    p.total += d.total;
+    p.failed += d.failed;
+    p.lastTime = p.lastTime ?? d.lastTime;
+    p.lastError = p.lastError ?? d.lastError;
+    this.pending.set(key, p);
   }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+}
+
+function pickTimes(t: { lastTime?: string; lastError?: string }): { lastTime?: string; lastError?: string } {
+  return { ...(t.lastTime ? { lastTime: t.lastTime } : {}), ...(t.lastError ? { lastError: t.lastError } : {}) };
 }

@@ -283,7 +283,7 @@ describe('runTask', () => {
 describe('status and metrics', () => {
   it('counts invocations in status.invocations and Prometheus', async () => {
     await invoke('hr-users', { activity: 'restCall', input: { method: 'GET', url: '/ghost' } });
-    runtime.invocations!.flush();
+    await runtime.invocations!.flush();
     const inv = runtime.statuses.read<{ invocations?: Record<string, unknown>; endpoint?: string }>(
       'Task',
       'iga/hr-users',

@@ -1,0 +1,171 @@
+/**
+ * Two replicas serving the event endpoint with shared state in a real Redis (`--redis`): an Idempotency-Key
+ * retry that reaches the other replica gets the first result and never calls the upstream twice, even when
+ * both arrive at once; a key whose first caller died is taken over after its marker expires; invocation
+ * counts add up across replicas. The Redis password never appears in logs or errors.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type Runtime, startRuntime } from '../../src/controller/runtime.js';
+import { silentLogger } from '../../src/log/logger.js';
+import type { TaskStatus } from '../../src/model/resources.js';
+import { TokenAuth } from '../../src/server/auth.js';
+import { connectRedis } from '../../src/state/redis/redis-client.js';
+import { captureLogger } from '../peers/log-capture.js';
+import { type RedisPeer, startRedis } from '../peers/redis.js';
+import { RestFixtureServer } from '../peers/rest-fixture.js';
+
+const TOKEN = 'shared-state-token';
+const PASSWORD = 'r3dis-pa55word';
+const TASK = 'iga/hr-users';
+let redis: RedisPeer;
+let upstream: RestFixtureServer;
+let dir: string;
+let replicas: Runtime[] = [];
+const logs = captureLogger('info');
+
+const resources = (url: string) => `apiVersion: provisio.dev/v1alpha1
+kind: Connector
+metadata: {name: hr-api, namespace: iga}
+spec:
+  type: rest
+  rest: {baseUrl: ${url}/api, auth: {type: none}, pagination: {type: none}}
+---
+apiVersion: provisio.dev/v1alpha1
+kind: Task
+metadata: {name: hr-users, namespace: iga}
+spec:
+  connectorRef: {name: hr-api}
+  usage: event
+  event: {query: /users, timeout: 5s}
+`;
+
+const CALL = {
+  activity: 'restCall',
+  input: { method: 'POST', url: '/new', body: '{"name": "$name$"}' },
+  data: { name: 'Ada' },
+};
+
+async function invoke(replica: Runtime, body: unknown, key?: string) {
+  const res = await request(`http://127.0.0.1:${replica.address!.port}/api/v1/namespaces/iga/tasks/hr-users/invoke`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${TOKEN}`,
+      'content-type': 'application/json',
+      ...(key ? { 'idempotency-key': key } : {}),
+    },
+    body: JSON.stringify(body),
+  });
+  return {
+    status: res.statusCode,
+    replayed: res.headers['idempotent-replayed'],
+    body: (await res.body.json()) as Record<string, unknown>,
+  };
+}
+
+const upstreamPosts = () => upstream.requests.filter((r) => r.method === 'POST').length;
+
+beforeAll(async () => {
+  redis = await startRedis({ password: PASSWORD });
+  upstream = await RestFixtureServer.start();
+  dir = mkdtempSync(join(tmpdir(), 'provisio-shared-'));
+  writeFileSync(join(dir, 'hr.yaml'), resources(upstream.url));
+  for (const name of ['a', 'b']) {
+    replicas.push(
+      await startRuntime({
+        dir,
+        stateDir: join(dir, `state-${name}`),
+        log: logs.log,
+        listen: '127.0.0.1:0',
+        auth: new TokenAuth([TOKEN]),
+        redis: redis.url,
+      }),
+    );
+  }
+});
+afterAll(async () => {
+  for (const r of replicas) await r.close();
+  replicas = [];
+  await upstream.close();
+  await redis.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+beforeEach(() => {
+  upstream.reset();
+  let n = 0;
+  upstream.route('POST', '/api/users/new', () => ({ status: 201, json: { id: `u${++n}` } }));
+});
+
+describe('state shared in Redis between replicas', () => {
+  it('answers a retry on the other replica with the first result, calling the upstream once', async () => {
+    const [a, b] = replicas;
+    const first = await invoke(a, CALL, 'create-ada-1');
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ state: 'Completed', statusCode: 201, response: { id: 'u1' } });
+    expect(first.replayed).toBeUndefined();
+    const retry = await invoke(b, CALL, 'create-ada-1');
+    expect(retry.status).toBe(200);
+    expect(retry.replayed).toBe('true');
+    expect(retry.body).toEqual(first.body);
+    expect(upstreamPosts()).toBe(1);
+  });
+
+  it('calls the upstream once when the same key reaches both replicas at the same time', async () => {
+    upstream.fault((r) => r.method === 'POST', { kind: 'delay', ms: 300 });
+    const [x, y] = await Promise.all([
+      invoke(replicas[0], CALL, 'create-ada-2'),
+      invoke(replicas[1], CALL, 'create-ada-2'),
+    ]);
+    expect(upstreamPosts()).toBe(1);
+    expect(x.body).toEqual(y.body);
+    expect([x.replayed, y.replayed].filter((v) => v === 'true')).toHaveLength(1);
+  });
+
+  it('takes over a key whose first caller died once its marker expires', async () => {
+    // What a replica killed mid-call leaves behind: the pending marker, with an expiry.
+    await redis.client.set(`provisio:idempotency:${TASK}:create-ada-3`, 'pending:dead-replica', 'PX', 500);
+    const started = Date.now();
+    const answer = await invoke(replicas[1], CALL, 'create-ada-3');
+    expect(answer.body).toMatchObject({ state: 'Completed', statusCode: 201 });
+    expect(answer.replayed).toBeUndefined(); // it waited for the dead caller's marker to expire, then ran it
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+    expect(upstreamPosts()).toBe(1);
+    const again = await invoke(replicas[0], CALL, 'create-ada-3');
+    expect(again.body).toEqual(answer.body);
+    expect(upstreamPosts()).toBe(1);
+  });
+
+  it('adds up invocation counts of every replica in each replica status', async () => {
+    // The totals so far (earlier tests invoked both replicas): the replica that flushes last records them.
+    await replicas[0].invocations!.flush();
+    await replicas[1].invocations!.flush();
+    const before = replicas[1].statuses.read<TaskStatus>('Task', TASK)?.status.invocations?.total ?? 0;
+    expect(before).toBe(3); // one upstream call per earlier test; replays are not invocations
+    for (let i = 0; i < 2; i++) await invoke(replicas[0], CALL);
+    for (let i = 0; i < 3; i++) await invoke(replicas[1], CALL);
+    await replicas[0].invocations!.flush();
+    await replicas[1].invocations!.flush();
+    expect(replicas[1].statuses.read<TaskStatus>('Task', TASK)?.status.invocations?.total).toBe(before + 5);
+    await replicas[0].invocations!.flush(); // nothing new: it still records the latest totals it wrote
+    expect(replicas[0].statuses.read<TaskStatus>('Task', TASK)?.status.invocations?.total).toBe(before + 2);
+    await invoke(replicas[0], CALL);
+    await replicas[0].invocations!.flush();
+    expect(replicas[0].statuses.read<TaskStatus>('Task', TASK)?.status.invocations).toMatchObject({
+      total: before + 6,
+      failed: 0,
+    });
+  });
+
+  it('never shows the Redis password, also when Redis cannot be reached', async () => {
+    const url = `redis://:${PASSWORD}@127.0.0.1:1/0`;
+    await expect(connectRedis(url, silentLogger, 1000)).rejects.toThrow(
+      /^--redis: cannot reach Redis at 127\.0\.0\.1:1: /,
+    );
+    await connectRedis(url, silentLogger, 1000).catch((e: Error) => expect(e.message).not.toContain(PASSWORD));
+    expect(logs.text()).toContain('shared state in Redis at 127.0.0.1:');
+    expect(logs.text()).not.toContain(PASSWORD);
+  });
+});
