@@ -18,7 +18,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { TaskStatus } from '../../src/model/resources.js';
-import { connectorYaml, employeeRows, taskYaml, tempDir, waitFor } from '../controller/resources.js';
+import { connectorYaml, employeeRows, eventTaskYaml, taskYaml, tempDir, waitFor } from '../controller/resources.js';
 import { type FakeApiServer, startFakeApiServer } from '../peers/kube-apiserver/index.js';
 import { freePort } from '../peers/ports.js';
 import { RestFixtureServer } from '../peers/rest-fixture.js';
@@ -96,7 +96,7 @@ describe('leader election between two controller processes', () => {
     const leases = kc.makeApiClient(CoordinationV1Api);
     const kubeconfig = join(tempDir('provisio-kubeconfig-').dir, 'config');
     writeFileSync(kubeconfig, kc.exportConfig());
-    for (const y of [connectorYaml({ baseUrl: api.url }), taskYaml()]) {
+    for (const y of [connectorYaml({ baseUrl: api.url }), taskYaml(), eventTaskYaml()]) {
       const body = parse(y) as { kind: string };
       const plural = body.kind === 'Task' ? 'tasks' : 'connectors';
       await crs.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural, body });
@@ -142,6 +142,15 @@ describe('leader election between two controller processes', () => {
       20_000,
     );
     expect((await holder())?.holderIdentity).toBe('replica-a');
+    // ...and its event endpoint: event tasks are invoked on any replica.
+    api.route('GET', '/employees/:id', (_req, p) => ({ json: { id: p.id } }));
+    const invoked = await fetch(`http://127.0.0.1:${portB}/api/v1/namespaces/${NS}/tasks/hr-update/invoke`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer token-1', 'content-type': 'application/json' },
+      body: JSON.stringify({ activity: 'restCall', input: { method: 'GET', url: '/$id$' }, data: { id: 'E7' } }),
+    });
+    expect(invoked.status).toBe(200);
+    expect(await invoked.json()).toMatchObject({ state: 'Completed', statusCode: 200, response: { id: 'E7' } });
 
     // A run that is certainly in progress when the leader dies: every page is slow.
     api.fault(
