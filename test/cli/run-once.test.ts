@@ -69,6 +69,22 @@ describe('run --once', () => {
     );
   });
 
+  it('puts --environment into every log line, and refuses an unknown environment type', async () => {
+    const ws = workspace({ 'hr-employees.yaml': taskYaml() });
+    const r = await cli(['run', '--dir', ws.dir, '--state-dir', ws.stateDir, '--once', '--environment', 'test'], {
+      env: { PROVISIO_LOG_LEVEL: 'info' },
+    });
+    expect(r.code).toBe(0);
+    const entries = lines(r.stderr).map((l) => JSON.parse(l) as { environment?: string; msg: string });
+    expect(entries.length).toBeGreaterThan(0);
+    expect(entries.filter((e) => e.environment !== 'test')).toEqual([]);
+    const bad = await cli(['run', '--dir', ws.dir, '--once', '--environment', 'staging']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(
+      "option '--environment <type>' argument 'staging' is invalid. Allowed choices are test, prod, demo, dev.",
+    );
+  });
+
   it('exits 1 when a run fails, with the failure message in its row', async () => {
     const ws = workspace({
       'hr-employees.yaml': taskYaml(),

@@ -60,7 +60,10 @@ beforeAll(async () => {
   repo.write('hr-contractors.yaml', taskYaml({ name: 'hr-contractors', query: '/employees', template: 'contractor' }));
   head = repo.commit();
   state = tempDir();
-  ctl = await startRun(['--dir', repo.dir, '--state-dir', state.dir], { PROVISIO_API_TOKENS: 'tok1,tok2' });
+  ctl = await startRun(['--dir', repo.dir, '--state-dir', state.dir], {
+    PROVISIO_API_TOKENS: 'tok1,tok2',
+    PROVISIO_ENVIRONMENT: 'prod',
+  });
 });
 afterAll(async () => {
   await ctl?.stop('SIGKILL');
@@ -81,6 +84,10 @@ describe('health and metrics', () => {
     expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
     expect(res.text).toContain('# TYPE provisio_task_runs_total counter');
     expect(res.text).toContain('# TYPE provisio_task_run_duration_seconds histogram');
+    // The environment type (PROVISIO_ENVIRONMENT) labels every series.
+    const series = res.text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+    expect(series.length).toBeGreaterThan(10);
+    expect(series.filter((l) => !l.includes('environment="prod"'))).toEqual([]);
   });
 });
 
@@ -158,9 +165,11 @@ describe('operations', () => {
     expect(view.status.conditions?.[0]).toMatchObject({ type: 'Ready', status: 'True', reason: 'Succeeded' });
     const metrics = await call('GET', '/metrics');
     expect(metrics.text).toContain(
-      'provisio_task_runs_total{namespace="iga",task="hr-employees",result="Succeeded"} 1',
+      'provisio_task_runs_total{namespace="iga",task="hr-employees",result="Succeeded",environment="prod"} 1',
     );
-    expect(metrics.text).toContain('provisio_records_extracted_total{namespace="iga",task="hr-employees"} 4');
+    expect(metrics.text).toContain(
+      'provisio_records_extracted_total{namespace="iga",task="hr-employees",environment="prod"} 4',
+    );
   });
 
   it('suspends: phase Suspended and triggers refused with 409; resume brings the schedule back', async () => {
