@@ -3,6 +3,7 @@
  * why), applies limits and Idempotency-Key, runs the activity, and records the outcome: an audit log
  * line, metrics, and the task's status.invocations counters.
  */
+import { setMaxListeners } from 'node:events';
 import { connectorType } from '../connectors/registry.js';
 import { type ActionResult, InvalidInvocationError } from '../connectors/types.js';
 import type { Controller } from '../controller/controller.js';
@@ -61,7 +62,9 @@ export interface InvokeAnswer {
 type CounterDelta = InvocationTotals;
 
 const GENERIC_ACTIVITIES = ['runTask'] as const;
+/** For invocations without a caller signal; every concurrent call listens on it, so no listener limit. */
 const NEVER_ABORTED = new AbortController().signal;
+setMaxListeners(0, NEVER_ABORTED);
 
 export class InvocationService {
   private readonly pending = new Map<string, CounterDelta>();

@@ -178,10 +178,14 @@ describe('connection errors', () => {
 describe('load', () => {
   it('64 concurrent invocations on one cached session all complete', async () => {
     api.route('PATCH', '/api/users/:id', (req, params) => ({ json: { id: params.id, body: JSON.parse(req.body) } }));
-    const ctx = ctxFor({ query: '/users' });
+    // One context per invocation, as the invoke endpoint builds them (each with its caller's own signal).
     const results = await Promise.all(
       Array.from({ length: 64 }, (_, i) =>
-        restCall(ctx, { method: 'PATCH', url: '/$id$', body: '{"n": $n$}' }, { id: `u${i}`, n: i }),
+        restCall(
+          ctxFor({ query: '/users' }),
+          { method: 'PATCH', url: '/$id$', body: '{"n": $n$}' },
+          { id: `u${i}`, n: i },
+        ),
       ),
     );
     results.forEach((r, i) => {
