@@ -172,6 +172,29 @@ describe('provisio run --kubernetes', () => {
     });
   });
 
+  it('records a failed run as Ready=False ExtractFailed and a Warning Event with the reason', async () => {
+    api.route('GET', '/broken', () => ({ json: { errors: 'HR database is down', resultset: [] } }));
+    await create(connectorYaml({ baseUrl: api.url }));
+    await create(taskYaml({ name: 'hr-broken', query: '/broken', annotations: { 'provisio.dev/requestedAt': 'now' } }));
+    await start();
+    const t = await waitFor('the failed run', async () => {
+      const o = await getTask('hr-broken');
+      return o.status?.lastRun?.extract?.status === 'Failed' && o.status.phase === 'Idle' ? o : undefined;
+    });
+    const info = t.status?.lastRun?.extract?.info;
+    expect(info).toContain('HR database is down');
+    await waitFor('Ready=False ExtractFailed', async () => {
+      const c = (await getTask('hr-broken')).status?.conditions?.find((x) => x.type === 'Ready');
+      return c?.status === 'False' && c.reason === 'ExtractFailed';
+    });
+    const warning = await waitFor('the Warning event', async () => {
+      const list = await core.listNamespacedEvent({ namespace: NS });
+      return list.items.find((e) => e.involvedObject.name === 'hr-broken' && e.type === 'Warning');
+    });
+    expect(warning.reason).toBe('ExtractFailed');
+    expect(warning.message).toBe(`run ${t.status?.lastRun?.id}: ${info}`);
+  });
+
   it('marks a Task whose connector does not exist Stalled, and follows spec changes with observedGeneration', async () => {
     await create(taskYaml({ connector: 'hr-apii' }));
     await start();
