@@ -6,11 +6,9 @@
  * request (status.lastHandledReconcileAt) and the run it started has ended.
  */
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { ANNOTATIONS, API_VERSION, type TaskStatus } from '../model/resources.js';
+import { ANNOTATIONS, type TaskStatus } from '../model/resources.js';
+import { apiErrorText, GROUP, PLURALS, VERSION } from '../sources/kubernetes/custom-resources.js';
 import { loadKubeConfig } from '../sources/kubernetes/kube-config.js';
-import { errorText } from '../sources/kubernetes/kubernetes-source.js';
-
-const [GROUP, VERSION] = API_VERSION.split('/');
 
 const PATCHES: Record<string, (now: string) => Record<string, unknown>> = {
   trigger: (now) => ({ metadata: { annotations: { [ANNOTATIONS.requestedAt]: now } } }),
@@ -30,7 +28,7 @@ export interface ClusterOperationOptions {
 export async function clusterOperation(op: string, task: string, opts: ClusterOperationOptions): Promise<number> {
   const [namespace, name] = task.includes('/') ? task.split('/', 2) : [opts.namespace, task];
   const api = loadKubeConfig(opts.kubeconfig).makeApiClient(CustomObjectsApi);
-  const ref = { group: GROUP, version: VERSION, namespace, plural: 'tasks', name };
+  const ref = { group: GROUP, version: VERSION, namespace, plural: PLURALS.Task, name };
   const requestedAt = new Date().toISOString();
   try {
     await api.patchNamespacedCustomObject(
@@ -38,7 +36,7 @@ export async function clusterOperation(op: string, task: string, opts: ClusterOp
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
   } catch (e) {
-    throw new Error(`cannot ${op} task ${namespace}/${name}: ${errorText(e)}`);
+    throw new Error(`cannot ${op} task ${namespace}/${name}: ${apiErrorText(e)}`);
   }
   console.log(`task ${namespace}/${name}: ${op} requested`);
   if (op !== 'trigger' || !opts.wait) return 0;

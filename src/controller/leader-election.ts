@@ -8,6 +8,7 @@
  */
 import { CoordinationV1Api, type KubeConfig, type V1Lease, V1MicroTime } from '@kubernetes/client-node';
 import type { Logger } from '../log/logger.js';
+import { apiErrorCode } from '../sources/kubernetes/custom-resources.js';
 
 export interface LeaderElectionOptions {
   kubeConfig: KubeConfig;
@@ -102,7 +103,7 @@ export class LeaderElector {
     try {
       lease = await this.api.readNamespacedLease({ name, namespace });
     } catch (e) {
-      if ((e as { code?: number }).code !== 404) throw e;
+      if (apiErrorCode(e) !== 404) throw e;
       return this.write(() =>
         this.api.createNamespacedLease({
           namespace,
@@ -148,8 +149,7 @@ export class LeaderElector {
       this.observed = { record: JSON.stringify(lease.spec ?? {}), at: Date.now() };
       return true;
     } catch (e) {
-      const code = (e as { code?: number }).code;
-      if (code === 409) return false;
+      if (apiErrorCode(e) === 409) return false;
       throw e;
     }
   }

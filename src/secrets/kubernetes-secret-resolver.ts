@@ -4,6 +4,7 @@
  * they built from them, and drop it on a 401 so a rotated secret is read again).
  */
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { apiErrorCode } from '../sources/kubernetes/custom-resources.js';
 import { type SecretData, SecretNotFoundError, type SecretResolver } from './resolver.js';
 
 export class KubernetesSecretResolver implements SecretResolver {
@@ -18,8 +19,8 @@ export class KubernetesSecretResolver implements SecretResolver {
     try {
       secret = await this.api.readNamespacedSecret({ name, namespace });
     } catch (e) {
-      if ((e as { code?: number }).code === 404) throw new SecretNotFoundError(namespace, name);
-      const code = (e as { code?: number }).code;
+      const code = apiErrorCode(e);
+      if (code === 404) throw new SecretNotFoundError(namespace, name);
       // Never the body: an error answer could echo what was asked for.
       throw new Error(`cannot read secret "${name}" in namespace "${namespace}"${code ? ` (HTTP ${code})` : ''}`);
     }

@@ -6,6 +6,7 @@
 import { CoreV1Api, type CoreV1Event, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../log/logger.js';
 import { API_VERSION, namespaceOf, type Task, type TaskRunSummary } from '../model/resources.js';
+import { apiErrorCode } from '../sources/kubernetes/custom-resources.js';
 import { REASONS } from '../status/conditions.js';
 
 export interface RunEventObjects {
@@ -67,7 +68,7 @@ export class KubernetesRunEvents {
       .then(() => undefined)
       .catch((e: unknown) => {
         this.opts.log.warn(
-          { task: `${namespace}/${name}`, reason, code: (e as { code?: number }).code },
+          { task: `${namespace}/${name}`, reason, code: apiErrorCode(e) },
           'could not record a Kubernetes event',
         );
       })

@@ -9,11 +9,10 @@
  */
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { Logger } from '../log/logger.js';
-import { API_VERSION, type Kind } from '../model/resources.js';
+import type { Kind } from '../model/resources.js';
+import { apiErrorCode, apiErrorMessage, GROUP, PLURALS, VERSION } from '../sources/kubernetes/custom-resources.js';
 import type { StatusRecord, StatusStore } from './status-store.js';
 
-const [GROUP, VERSION] = API_VERSION.split('/');
-const PLURALS: Record<Kind, string> = { Connector: 'connectors', Task: 'tasks' };
 type Status = Record<string, unknown>;
 
 export interface StatusObjects {
@@ -150,7 +149,7 @@ export class KubernetesStatusStore implements StatusStore {
       entry.sent = next;
       entry.retryDelay = this.opts.retryDelayMs ?? 500;
     } catch (e) {
-      const code = (e as { code?: number }).code;
+      const code = apiErrorCode(e);
       if (code === 404) {
         this.delete(entry.kind, entry.key); // deleted meanwhile: nothing to record on
         return;
@@ -160,8 +159,8 @@ export class KubernetesStatusStore implements StatusStore {
       this.opts.log.warn(
         { resource: `${entry.kind} ${entry.key}`, code, retryInMs: permanent ? undefined : entry.retryDelay },
         permanent
-          ? `the API server refused a status update (${code}): ${errorMessage(e)}`
-          : `could not write status (${code ?? errorMessage(e)}); retrying`,
+          ? `the API server refused a status update (${code}): ${apiErrorMessage(e)}`
+          : `could not write status (${code ?? apiErrorMessage(e)}); retrying`,
       );
       if (permanent) return;
       entry.timer = setTimeout(() => {
@@ -196,16 +195,4 @@ export function mergePatch(
     if (to[k] === undefined && from[k] !== undefined) out[k] = null;
   }
   return Object.keys(out).length > 0 ? out : undefined;
-}
-
-function errorMessage(e: unknown): string {
-  const body = (e as { body?: unknown }).body;
-  if (typeof body === 'string') {
-    try {
-      return (JSON.parse(body) as { message?: string }).message ?? body;
-    } catch {
-      return body;
-    }
-  }
-  return (e as Error).message ?? String(e);
 }

@@ -27,6 +27,7 @@ import {
 } from '../../validation/documents.js';
 import { validateDocuments } from '../../validation/validate.js';
 import type { ResourceSource } from '../source.js';
+import { StoreSync } from '../store-sync.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -57,10 +58,11 @@ export class GitDirSource implements ResourceSource {
   private applying: Promise<void> = Promise.resolve();
   private revisionValue?: string;
   private findings: Diagnostic[] = [];
-  private readonly fingerprints = new Map<string, string>();
+  private readonly storeSync: StoreSync;
 
   constructor(private readonly opts: GitDirSourceOptions) {
     this.dir = resolve(opts.dir);
+    this.storeSync = new StoreSync(opts.store, opts.log, 'resource removed from the directory');
   }
 
   /** HEAD commit of the directory's git checkout, if it is one. */
@@ -195,38 +197,22 @@ export class GitDirSource implements ResourceSource {
     const parseFindings = [...brokenFiles.values()].flat();
     this.findings = [...parseFindings, ...result.diagnostics];
 
-    const seen = new Set<string>();
-    for (const r of result.resources) {
-      const key = keyOf(r.resource);
-      const id = `${r.kind} ${key}`;
-      if (seen.has(id)) continue; // a duplicate: the first declaration wins, the finding says so
-      seen.add(id);
-      const errors = [...r.errors, ...(brokenFiles.get(r.file) ?? [])];
-      const fingerprint = JSON.stringify([r.resource, errors, r.warnings, this.revisionValue]);
-      if (this.fingerprints.get(id) === fingerprint) continue;
-      this.fingerprints.set(id, fingerprint);
-      const line = r.source.doc.contents?.range ? r.source.lines.linePos(r.source.doc.contents.range[0]).line : 1;
-      this.opts.store.apply({
-        kind: r.kind,
-        key,
-        declared: r.resource as Connector | Task,
-        valid: errors.length === 0,
-        errors,
-        warnings: r.warnings,
-        origin: { file: r.source.file, line },
-        revision: this.revisionValue,
-      });
-      for (const e of errors) this.opts.log.warn({ resource: id }, `invalid resource: ${formatDiagnostic(e)}`);
-    }
-    for (const kind of ['Connector', 'Task'] as const) {
-      for (const stored of this.opts.store.list(kind)) {
-        if (!seen.has(`${kind} ${stored.key}`)) {
-          this.fingerprints.delete(`${kind} ${stored.key}`);
-          this.opts.store.delete(kind, stored.key);
-          this.opts.log.info({ resource: `${kind} ${stored.key}` }, 'resource removed from the directory');
-        }
-      }
-    }
+    this.storeSync.apply(
+      result.resources.map((r) => {
+        const errors = [...r.errors, ...(brokenFiles.get(r.file) ?? [])];
+        const line = r.source.doc.contents?.range ? r.source.lines.linePos(r.source.doc.contents.range[0]).line : 1;
+        return {
+          kind: r.kind,
+          key: keyOf(r.resource),
+          declared: r.resource as Connector | Task,
+          valid: errors.length === 0,
+          errors,
+          warnings: r.warnings,
+          origin: { file: r.source.file, line },
+          revision: this.revisionValue,
+        };
+      }),
+    );
     for (const d of this.findings.filter((f) => !f.resource)) {
       this.opts.log.warn(`ignored document: ${formatDiagnostic(d)}`);
     }

@@ -20,13 +20,13 @@ import type { Logger } from '../../log/logger.js';
 import { API_VERSION, type Connector, KINDS, type Kind, keyOf, type Task } from '../../model/resources.js';
 import type { SecretResolver } from '../../secrets/resolver.js';
 import type { ResourceStore } from '../../store/resource-store.js';
-import { formatDiagnostic } from '../../validation/diagnostics.js';
+import type { Diagnostic } from '../../validation/diagnostics.js';
 import { parseDocuments } from '../../validation/documents.js';
 import { validateDocuments } from '../../validation/validate.js';
 import type { ResourceSource } from '../source.js';
+import { StoreSync } from '../store-sync.js';
+import { apiErrorText, GROUP, PLURALS, VERSION } from './custom-resources.js';
 
-const [GROUP, VERSION] = API_VERSION.split('/');
-const PLURALS: Record<Kind, string> = { Connector: 'connectors', Task: 'tasks' };
 const PAGE_SIZE = 500;
 
 /** A Connector or Task as the API server returns it. */
@@ -56,7 +56,7 @@ export class KubernetesSource implements ResourceSource {
   private readonly api: CustomObjectsApi;
   private readonly informers: Array<{ kind: Kind; namespace?: string; informer: Informer }> = [];
   private readonly objects = new Map<string, ClusterObject>();
-  private readonly fingerprints = new Map<string, string>();
+  private readonly storeSync: StoreSync;
   private timer?: NodeJS.Timeout;
   private applying: Promise<void> = Promise.resolve();
   private closed = false;
@@ -64,6 +64,7 @@ export class KubernetesSource implements ResourceSource {
 
   constructor(private readonly opts: KubernetesSourceOptions) {
     this.api = opts.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.storeSync = new StoreSync(opts.store, opts.log, 'resource deleted from the cluster');
     const where = opts.namespaces.length > 0 ? `namespaces ${opts.namespaces.join(', ')}` : 'all namespaces';
     this.description = `Kubernetes API ${opts.kubeConfig.getCurrentCluster()?.server ?? ''} (${where})`;
   }
@@ -125,7 +126,7 @@ export class KubernetesSource implements ResourceSource {
     informer.on('error', (err: unknown) => {
       if (this.closed) return;
       this.opts.log.warn(
-        { resource: plural, namespace: namespace ?? '*', err: errorText(err), retryInMs: delay },
+        { resource: plural, namespace: namespace ?? '*', err: apiErrorText(err), retryInMs: delay },
         `lost the watch on ${plural}; restarting it`,
       );
       setTimeout(() => {
@@ -173,7 +174,7 @@ export class KubernetesSource implements ResourceSource {
       this.applying = this.applying
         .then(() => this.sync())
         .catch((e: unknown) => {
-          this.opts.log.error({ err: errorText(e) }, 'applying changes from the cluster failed');
+          this.opts.log.error({ err: apiErrorText(e) }, 'applying changes from the cluster failed');
         });
     }, this.opts.debounceMs ?? 200);
   }
@@ -185,41 +186,23 @@ export class KubernetesSource implements ResourceSource {
       diskFile: '',
     }));
     const result = await validateDocuments(docs, { secrets: this.opts.secrets });
-    const seen = new Set<string>();
-    for (const r of result.resources) {
-      const key = keyOf(r.resource);
-      const id = `${r.kind} ${key}`;
-      seen.add(id);
-      const object = this.objects.get(id);
-      // Positions in a re-serialized object mean nothing to a kubectl user: findings name the field only.
-      const located = (ds: typeof r.errors) => ds.map((d) => ({ ...d, file: '', line: 0, col: 0 }));
-      const errors = located(r.errors);
-      const warnings = located(r.warnings);
-      const generation = object?.metadata.generation;
-      const fingerprint = JSON.stringify([r.resource, errors, warnings, generation]);
-      if (this.fingerprints.get(id) === fingerprint) continue;
-      this.fingerprints.set(id, fingerprint);
-      this.opts.store.apply({
-        kind: r.kind,
-        key,
-        declared: r.resource as Connector | Task,
-        valid: errors.length === 0,
-        errors,
-        warnings,
-        generation,
-      });
-      for (const e of errors) this.opts.log.warn({ resource: id }, `invalid resource: ${formatDiagnostic(e)}`);
-    }
-    for (const kind of KINDS) {
-      for (const stored of this.opts.store.list(kind)) {
-        const id = `${kind} ${stored.key}`;
-        if (!seen.has(id)) {
-          this.fingerprints.delete(id);
-          this.opts.store.delete(kind, stored.key);
-          this.opts.log.info({ resource: id }, 'resource deleted from the cluster');
-        }
-      }
-    }
+    // Positions in a re-serialized object mean nothing to a kubectl user: findings name the field only.
+    const byField = (ds: Diagnostic[]) => ds.map((d) => ({ ...d, file: '', line: 0, col: 0 }));
+    this.storeSync.apply(
+      result.resources.map((r) => {
+        const key = keyOf(r.resource);
+        const errors = byField(r.errors);
+        return {
+          kind: r.kind,
+          key,
+          declared: r.resource as Connector | Task,
+          valid: errors.length === 0,
+          errors,
+          warnings: byField(r.warnings),
+          generation: this.objects.get(`${r.kind} ${key}`)?.metadata.generation,
+        };
+      }),
+    );
   }
 }
 
@@ -244,25 +227,4 @@ function declaredPart(o: ClusterObject): Record<string, unknown> {
 function withoutKubectlNoise(annotations: Record<string, string>): Record<string, string> {
   const { 'kubectl.kubernetes.io/last-applied-configuration': _ignored, ...rest } = annotations;
   return rest;
-}
-
-export function errorText(e: unknown): string {
-  if (e && typeof e === 'object') {
-    const x = e as { code?: number; body?: unknown; message?: string };
-    if (typeof x.code === 'number' && x.body) {
-      const body = typeof x.body === 'string' ? safeJson(x.body) : x.body;
-      const message = (body as { message?: string } | undefined)?.message;
-      if (message) return `${x.code}: ${message}`;
-    }
-    if (x.message) return x.message;
-  }
-  return String(e);
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return { message: text };
-  }
 }
