@@ -13,6 +13,22 @@ export const runSucceeded = (r: TaskRunSummary | undefined): boolean =>
 export const runInProgress = (r: TaskRunSummary | undefined): boolean =>
   r?.extract?.status === 'Running' || r?.load?.status === 'Running';
 
+/**
+ * How a finished run ended: the reason its task's Ready condition and its Kubernetes Event carry
+ * (Succeeded, Stopped, ExtractFailed or LoadFailed), with the message that says why.
+ */
+export function runOutcome(run: TaskRunSummary): { reason: string; message: string } {
+  if (runSucceeded(run)) return { reason: REASONS.Succeeded, message: `run ${run.id}: ${run.load?.info ?? ''}` };
+  if (run.extract?.status === 'Stopped' || run.load?.status === 'Stopped') {
+    return { reason: REASONS.Stopped, message: `run ${run.id} was stopped on request` };
+  }
+  const extractFailed = run.extract?.status !== 'Succeeded';
+  return {
+    reason: extractFailed ? REASONS.ExtractFailed : REASONS.LoadFailed,
+    message: `run ${run.id}: ${extractFailed ? run.extract?.info : run.load?.info}`,
+  };
+}
+
 /** The task's only findings are about spec.connectorRef.name: valid but for a connector that is not there. */
 export const onlyConnectorRefFindings = (stored: StoredResource<Task>): boolean =>
   stored.errors.length > 0 && stored.errors.every((e) => e.field === 'spec.connectorRef.name');
@@ -74,28 +90,9 @@ export function taskConditions(
       reason: REASONS.Scheduled,
       message: status.nextRunTime ? `waiting for the first run at ${status.nextRunTime}` : 'waiting for the first run',
     });
-  } else if (runSucceeded(last)) {
-    out.unshift({
-      type: 'Ready',
-      status: 'True',
-      reason: REASONS.Succeeded,
-      message: `run ${last.id}: ${last.load?.info ?? ''}`,
-    });
-  } else if (last.extract?.status === 'Stopped' || last.load?.status === 'Stopped') {
-    out.unshift({
-      type: 'Ready',
-      status: 'False',
-      reason: REASONS.Stopped,
-      message: `run ${last.id} was stopped on request`,
-    });
   } else {
-    const extractFailed = last.extract?.status !== 'Succeeded';
-    out.unshift({
-      type: 'Ready',
-      status: 'False',
-      reason: extractFailed ? REASONS.ExtractFailed : REASONS.LoadFailed,
-      message: `run ${last.id}: ${extractFailed ? last.extract?.info : last.load?.info}`,
-    });
+    const outcome = runOutcome(last);
+    out.unshift({ type: 'Ready', status: outcome.reason === REASONS.Succeeded ? 'True' : 'False', ...outcome });
   }
   return out;
 }

@@ -4,6 +4,7 @@
  * Fire and forget: an event that cannot be written is logged, never fails or slows a run.
  */
 import { CoreV1Api, type CoreV1Event, type KubeConfig } from '@kubernetes/client-node';
+import { runOutcome } from '../controller/task-status.js';
 import type { Logger } from '../log/logger.js';
 import { API_VERSION, namespaceOf, type Task, type TaskRunSummary } from '../model/resources.js';
 import { apiErrorCode } from '../sources/kubernetes/custom-resources.js';
@@ -77,25 +78,14 @@ export class KubernetesRunEvents {
   }
 }
 
+/** The run's outcome as its Ready condition has it; a success says what was read and written. */
 function describeRun(run: TaskRunSummary): { reason: string; type: 'Normal' | 'Warning'; message: string } {
-  const ex = run.extract;
+  const { reason, message } = runOutcome(run);
+  if (reason !== REASONS.Succeeded) return { reason, type: 'Warning', message };
   const ld = run.load;
-  if (ex?.status === 'Stopped' || ld?.status === 'Stopped') {
-    return { reason: REASONS.Stopped, type: 'Warning', message: `run ${run.id} was stopped on request` };
-  }
-  if (ex?.status !== 'Succeeded') {
-    return {
-      reason: REASONS.ExtractFailed,
-      type: 'Warning',
-      message: `run ${run.id}: ${ex?.info ?? 'extract failed'}`,
-    };
-  }
-  if (ld?.status !== 'Succeeded') {
-    return { reason: REASONS.LoadFailed, type: 'Warning', message: `run ${run.id}: ${ld?.info ?? 'load failed'}` };
-  }
   return {
-    reason: REASONS.Succeeded,
+    reason,
     type: 'Normal',
-    message: `run ${run.id}: ${ex.records ?? 0} records read; ${ld.created ?? 0} cards created, ${ld.updated ?? 0} updated, ${ld.unchanged ?? 0} unchanged, ${ld.deleted ?? 0} marked deleted`,
+    message: `run ${run.id}: ${run.extract?.records ?? 0} records read; ${ld?.created ?? 0} cards created, ${ld?.updated ?? 0} updated, ${ld?.unchanged ?? 0} unchanged, ${ld?.deleted ?? 0} marked deleted`,
   };
 }
