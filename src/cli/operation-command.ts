@@ -6,6 +6,7 @@ import { SingleBar } from 'cli-progress';
 import type { ResourceView } from '../controller/status-view.js';
 import type { TaskRunSummary } from '../model/resources.js';
 import { apiCall } from './resource-client.js';
+import { reportRun, runEnded } from './run-report.js';
 
 export interface OperationOptions {
   server: string;
@@ -39,18 +40,13 @@ async function waitForRun(server: string, path: string, previousId: string | und
       if (run && run.id !== previousId) {
         const records = run.extract?.records ?? 0;
         const cards = (run.load?.created ?? 0) + (run.load?.updated ?? 0);
-        const running =
-          run.extract?.status === 'Running' || run.load?.status === 'Running' || run.load?.status === 'Pending';
+        const running = !runEnded(run);
         // The total is unknown while the source pages; keep the bar full-width at the current count.
         bar?.setTotal(Math.max(records, 1));
         bar?.update(records, { cards, phase: running ? 'running' : 'done' });
         if (!running) {
           bar?.stop();
-          const ok = run.extract?.status === 'Succeeded' && run.load?.status === 'Succeeded';
-          console.log(
-            `run ${run.id}: extract ${run.extract?.status} (${run.extract?.info ?? ''}); load ${run.load?.status} (${run.load?.info ?? ''})`,
-          );
-          return ok ? 0 : 1;
+          return reportRun(run);
         }
       }
       await new Promise((r) => setTimeout(r, 300));

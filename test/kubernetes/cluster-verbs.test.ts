@@ -77,6 +77,18 @@ describe('operation verbs with --kubernetes', () => {
     expect(task.status?.lastRun?.load).toMatchObject({ created: 3 });
   });
 
+  it('a second trigger --wait waits for its own run, not the one before it', async () => {
+    const before = (await getTask()).status?.lastRun?.id;
+    expect(before).toBeDefined();
+    const r = await verb('trigger', 'hr-employees', '-n', NS, '--wait');
+    expect(r.code).toBe(0);
+    const after = (await getTask()).status?.lastRun;
+    expect(after?.id).not.toBe(before);
+    expect(r.stdout.split('\n')[1]).toBe(
+      `run ${after?.id}: extract Succeeded (${after?.extract?.info}); load Succeeded (${after?.load?.info})`,
+    );
+  });
+
   it('clear-cache and stop set their annotations, which the controller echoes in status', async () => {
     const cleared = await verb('clear-cache', 'iga/hr-employees');
     expect([cleared.code, cleared.stdout]).toEqual([0, 'task iga/hr-employees: clear-cache requested\n']);
