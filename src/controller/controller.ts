@@ -49,7 +49,6 @@ export interface ControllerOptions {
   sharedStatus?: boolean;
 }
 
-/** Bookkeeping kept beside status: which operation requests were already acted on. */
 /** Where git mode kept the handled stop and clear-cache markers before they moved into status (read only). */
 interface TaskRecordExtra {
   handledStopAt?: string;

@@ -60,19 +60,12 @@ export function openKubernetesMode(
         lead();
         return undefined;
       }
-      const duration = leaderElection.leaseDurationSeconds;
-      let started = false;
+      // An elector leads at most once: after losing the Lease it stops competing (the process restarts).
       elector = new LeaderElector({
         kubeConfig,
         ...leaderElection,
-        // client-go's proportions: renew deadline 2/3 of the lease, retry every 2/15 of it.
-        renewDeadlineSeconds: duration ? (duration * 2) / 3 : undefined,
-        retryPeriodSeconds: duration ? (duration * 2) / 15 : undefined,
         log,
-        onStartedLeading: () => {
-          if (!started) lead();
-          started = true;
-        },
+        onStartedLeading: lead,
         onStoppedLeading: lost,
       });
       elector.start();

@@ -38,8 +38,9 @@ export class LeaderElector {
   constructor(private readonly opts: LeaderElectionOptions) {
     this.api = opts.kubeConfig.makeApiClient(CoordinationV1Api);
     this.duration = (opts.leaseDurationSeconds ?? 15) * 1000;
-    this.renewDeadline = (opts.renewDeadlineSeconds ?? 10) * 1000;
-    this.retryPeriod = (opts.retryPeriodSeconds ?? 2) * 1000;
+    // client-go's proportions by default (15 s lease: renew within 10 s, retry every 2 s).
+    this.renewDeadline = (opts.renewDeadlineSeconds ?? 0) * 1000 || (this.duration * 2) / 3;
+    this.retryPeriod = (opts.retryPeriodSeconds ?? 0) * 1000 || (this.duration * 2) / 15;
     if (this.renewDeadline >= this.duration) throw new Error('the renew deadline must be shorter than the lease');
   }
 
