@@ -48,27 +48,26 @@ export class KubernetesStatusStore implements StatusStore {
   /** Status patches sent (for logs and tests). */
   patches = 0;
 
+  private readonly firstRetryMs: number;
+
   constructor(private readonly opts: KubernetesStatusStoreOptions) {
     this.api = opts.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.firstRetryMs = opts.retryDelayMs ?? 500;
   }
 
+  /** The object's entry; on first use it starts from the status the informer saw (none: no entry yet). */
   private entry(kind: Kind, key: string): Entry | undefined {
-    const id = `${kind} ${key}`;
-    let entry = this.entries.get(id);
-    if (!entry) {
-      const obj = this.opts.objects.object(kind, key);
-      if (!obj) return undefined;
-      const status = structuredClone(obj.status ?? {});
-      entry = {
-        kind,
-        key,
-        record: { status, generation: obj.metadata.generation ?? 1 },
-        sent: structuredClone(status),
-        again: false,
-        retryDelay: this.opts.retryDelayMs ?? 500,
-      };
-      this.entries.set(id, entry);
-    }
+    const existing = this.entries.get(`${kind} ${key}`);
+    if (existing) return existing;
+    const obj = this.opts.objects.object(kind, key);
+    if (!obj) return undefined;
+    const status = structuredClone(obj.status ?? {});
+    return this.add(kind, key, { status, generation: obj.metadata.generation ?? 1 }, structuredClone(status));
+  }
+
+  private add(kind: Kind, key: string, record: StatusRecord<unknown>, sent: Status | undefined): Entry {
+    const entry: Entry = { kind, key, record, sent, again: false, retryDelay: this.firstRetryMs };
+    this.entries.set(`${kind} ${key}`, entry);
     return entry;
   }
 
@@ -82,16 +81,9 @@ export class KubernetesStatusStore implements StatusStore {
   }
 
   write<S>(kind: Kind, key: string, record: StatusRecord<S>): void {
-    const id = `${kind} ${key}`;
-    const entry = this.entries.get(id) ?? {
-      kind,
-      key,
-      record,
-      again: false,
-      retryDelay: this.opts.retryDelayMs ?? 500,
-    };
-    entry.record = structuredClone(record) as StatusRecord<unknown>;
-    this.entries.set(id, entry);
+    const copy = structuredClone(record) as StatusRecord<unknown>;
+    const entry = this.entry(kind, key) ?? this.add(kind, key, copy, undefined);
+    entry.record = copy;
     this.flush(entry);
   }
 
@@ -147,7 +139,7 @@ export class KubernetesStatusStore implements StatusStore {
       );
       this.patches++;
       entry.sent = next;
-      entry.retryDelay = this.opts.retryDelayMs ?? 500;
+      entry.retryDelay = this.firstRetryMs;
     } catch (e) {
       const code = apiErrorCode(e);
       if (code === 404) {
