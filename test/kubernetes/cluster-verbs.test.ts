@@ -7,7 +7,6 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { type Runtime, startRuntime } from '../../src/controller/runtime.js';
 import { silentLogger } from '../../src/log/logger.js';
 import type { TaskStatus } from '../../src/model/resources.js';
@@ -15,6 +14,7 @@ import { connectorYaml, employeeRows, taskYaml, tempDir, waitFor } from '../cont
 import { type FakeApiServer, startFakeApiServer } from '../peers/kube-apiserver/index.js';
 import { RestFixtureServer } from '../peers/rest-fixture.js';
 import { cli } from '../server/child.js';
+import { createResource } from './cluster-resources.js';
 
 const NS = 'iga';
 const REF = { group: 'provisio.dev', version: 'v1alpha1', namespace: NS, plural: 'tasks', name: 'hr-employees' };
@@ -42,12 +42,7 @@ beforeAll(async () => {
   await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: NS } } });
   api = await RestFixtureServer.start();
   api.collection('/employees', employeeRows(3), { paging: 'page' });
-  const crs = kc.makeApiClient(CustomObjectsApi);
-  for (const y of [connectorYaml({ baseUrl: api.url }), taskYaml()]) {
-    const body = parse(y) as { kind: string };
-    const plural = body.kind === 'Task' ? 'tasks' : 'connectors';
-    await crs.createNamespacedCustomObject({ ...REF, plural, body });
-  }
+  for (const y of [connectorYaml({ baseUrl: api.url }), taskYaml()]) await createResource(kc, NS, y);
   runtime = await startRuntime({
     kubernetes: { kubeConfig: kc, namespaces: [NS] },
     stateDir: join(state.dir, 'state'),

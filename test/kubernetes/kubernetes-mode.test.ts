@@ -15,6 +15,7 @@ import type { Card } from '../../src/targets/types.js';
 import { connectorYaml, employeeRows, taskYaml, tempDir, waitFor } from '../controller/resources.js';
 import { type FakeApiServer, startFakeApiServer } from '../peers/kube-apiserver/index.js';
 import { RestFixtureServer } from '../peers/rest-fixture.js';
+import { createResource } from './cluster-resources.js';
 
 const GROUP = 'provisio.dev';
 const VERSION = 'v1alpha1';
@@ -42,11 +43,7 @@ const ref = (plural: 'connectors' | 'tasks', name: string) => ({
   name,
 });
 
-async function create(yamlText: string): Promise<void> {
-  const body = parse(yamlText) as { kind: string };
-  const plural = body.kind === 'Task' ? 'tasks' : 'connectors';
-  await crs.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural, body });
-}
+const create = (resource: string | object) => createResource(kc, NS, resource);
 
 const getTask = async (name = 'hr-employees') =>
   (await crs.getNamespacedCustomObject(ref('tasks', name))) as TaskObject;
@@ -221,13 +218,7 @@ describe('provisio run --kubernetes', () => {
     await create(connectorYaml({ baseUrl: api.url }));
     const task = parse(taskYaml()) as { spec: { mappings: { generic: { attributes: Array<{ external: string }> } } } };
     task.spec.mappings.generic.attributes[1].external = '$.name';
-    await crs.createNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace: NS,
-      plural: 'tasks',
-      body: task,
-    });
+    await create(task);
     await start();
     const t = await waitFor('Stalled', async () => {
       const o = await getTask();
@@ -350,13 +341,7 @@ describe('provisio run --kubernetes', () => {
       });
       const connector = parse(connectorYaml({ baseUrl: api.url })) as { spec: { rest: Record<string, unknown> } };
       connector.spec.rest.auth = { type: 'basic', secretRef: { name: 'hr-api-credentials' } };
-      await crs.createNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace: NS,
-        plural: 'connectors',
-        body: connector,
-      });
+      await create(connector);
       await create(taskYaml({ annotations: { 'provisio.dev/requestedAt': 'first' } }));
       await start();
       const t = await waitFor('authenticated run', async () => {

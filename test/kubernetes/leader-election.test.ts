@@ -16,12 +16,12 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import type { TaskStatus } from '../../src/model/resources.js';
 import { connectorYaml, employeeRows, eventTaskYaml, taskYaml, tempDir, waitFor } from '../controller/resources.js';
 import { type FakeApiServer, startFakeApiServer } from '../peers/kube-apiserver/index.js';
 import { freePort } from '../peers/ports.js';
 import { RestFixtureServer } from '../peers/rest-fixture.js';
+import { createResource } from './cluster-resources.js';
 
 const GROUP = 'provisio.dev';
 const VERSION = 'v1alpha1';
@@ -96,11 +96,7 @@ describe('leader election between two controller processes', () => {
     const leases = kc.makeApiClient(CoordinationV1Api);
     const kubeconfig = join(tempDir('provisio-kubeconfig-').dir, 'config');
     writeFileSync(kubeconfig, kc.exportConfig());
-    for (const y of [connectorYaml({ baseUrl: api.url }), taskYaml(), eventTaskYaml()]) {
-      const body = parse(y) as { kind: string };
-      const plural = body.kind === 'Task' ? 'tasks' : 'connectors';
-      await crs.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural, body });
-    }
+    for (const y of [connectorYaml({ baseUrl: api.url }), taskYaml(), eventTaskYaml()]) await createResource(kc, NS, y);
     const getTask = async () =>
       (
         (await crs.getNamespacedCustomObject({
