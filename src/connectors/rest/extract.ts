@@ -60,7 +60,8 @@ async function* run(ctx: ExtractContext, options: RestRuntimeOptions): AsyncGene
         records++;
         yield { kind: 'generic', data };
       }
-      ctx.progress({ records, apiCalls: api.callsMade });
+      // Calls whose pages were handed over: the next page's request, already out, counts with its page.
+      ctx.progress({ records, apiCalls: api.callsMade - (page.nextRequested ? 1 : 0) });
     }
     ctx.log.info({ records, apiCalls: api.callsMade }, 'REST extract finished');
   } catch (e) {

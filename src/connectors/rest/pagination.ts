@@ -21,6 +21,8 @@ export interface Page {
   response: ApiResponse;
   /** The page's records; undefined when the response is not a list (a subquery answering with one object). */
   rows: unknown[] | undefined;
+  /** The next page's request is already out (see paginate): callers counting calls so far leave it out. */
+  nextRequested?: boolean;
 }
 
 export interface PaginateOptions {
@@ -41,8 +43,9 @@ export async function* paginate(options: PaginateOptions): AsyncGenerator<Page> 
   // Every link or token followed, to stop when the API sends us in a circle.
   const followed = new Set<string>(plan.type === 'linkToken' ? [url.href] : []);
   let previousHash: string | undefined;
-  for (let index = 0; url; index++) {
-    const response = await api.getJson(url);
+  let fetching: Promise<ApiResponse> | undefined = url && prefetch(api, url);
+  for (let index = 0; url && fetching; index++) {
+    const response = await fetching;
     const rows = options.rows(response);
     if (rows === undefined || rows.length === 0) {
       yield { index, response, rows };
@@ -61,9 +64,28 @@ export async function* paginate(options: PaginateOptions): AsyncGenerator<Page> 
       return;
     }
     previousHash = hash;
-    yield { index, response, rows };
-    url = nextUrl(options, response, rows, index, followed);
+    // The next page is requested before this one is handed over, so that the source prepares it while
+    // the consumer maps and loads this one. Only a page that would be fetched anyway is requested early;
+    // a failure to work out the next request still surfaces after this page's records, as it would have.
+    let following: URL | undefined;
+    let failure: unknown;
+    try {
+      following = nextUrl(options, response, rows, index, followed);
+    } catch (e) {
+      failure = e;
+    }
+    fetching = following && prefetch(api, following);
+    yield { index, response, rows, nextRequested: fetching !== undefined };
+    if (failure !== undefined) throw failure;
+    url = following;
   }
+}
+
+/** Starts a request whose outcome is awaited later; a consumer that stops first must not see it as unhandled. */
+function prefetch(api: RestApi, url: URL): Promise<ApiResponse> {
+  const response = api.getJson(url);
+  response.catch(() => {});
+  return response;
 }
 
 function firstUrl(plan: PagingPlan, url: URL): URL {
