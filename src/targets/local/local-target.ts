@@ -1,45 +1,26 @@
 /**
  * The embedded default target: a data-card store in one SQLite file, so the main job runs with
- * nothing else installed. Upserts are transactional per batch: after a crash a batch is either all
- * there or not at all, and the primary key (template, key) makes a duplicate card impossible.
+ * nothing else installed. Batch upserts (card-table.ts) are transactional per batch and run on a thread
+ * of their own (card-writer.ts); reads and the occasional single write use this thread's connection.
  * SQLite keeps a bounded page cache, so memory does not grow with the number of cards.
  */
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { openSqlite } from '../../state/sqlite.js';
 import type { Card, CardWrite, OwnedCardsQuery, Target, UpsertResult } from '../types.js';
+import { openCardTable } from './card-table.js';
+import { CardWriter } from './card-writer.js';
 
 export class LocalTarget implements Target {
   readonly name = 'local';
   private readonly db: Database.Database;
   private readonly insert: Database.Statement<[string, string, string | null, string, string, string]>;
-  private readonly upsertOne: Database.Statement<
-    [{ template: string; key: string; folder: string | null; data: string; now: string }]
-  >;
-  private readonly existing: Database.Statement<[string, string], { key: string }>;
+  /** Batch upserts run on their own thread, started with the first one (readers such as the CLI need none). */
+  private writer: CardWriter | undefined;
 
   constructor(readonly file: string) {
-    this.db = openSqlite(file);
-    this.db.exec(`CREATE TABLE IF NOT EXISTS cards (
-      template TEXT NOT NULL,
-      key TEXT NOT NULL,
-      folder TEXT,
-      data TEXT NOT NULL,
-      created_at TEXT NOT NULL,
-      updated_at TEXT NOT NULL,
-      PRIMARY KEY (template, key)
-    ) WITHOUT ROWID`);
+    this.db = openCardTable(file);
     this.insert = this.db.prepare(
       'INSERT INTO cards (template, key, folder, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
-    );
-    // json_patch merges (RFC 7396): attributes not written are kept, a null removes one.
-    this.upsertOne = this.db.prepare(
-      `INSERT INTO cards (template, key, folder, data, created_at, updated_at)
-         VALUES (@template, @key, @folder, json_patch('{}', @data), @now, @now)
-       ON CONFLICT (template, key) DO UPDATE SET data = json_patch(cards.data, @data), updated_at = @now`,
-    );
-    this.existing = this.db.prepare(
-      'SELECT key FROM cards WHERE template = ? AND key IN (SELECT value FROM json_each(?))',
     );
   }
 
@@ -49,22 +30,14 @@ export class LocalTarget implements Target {
     _unique: string,
     cards: CardWrite[],
   ): Promise<UpsertResult> {
-    const result: UpsertResult = { created: 0, updated: 0, failed: [] };
-    const now = new Date().toISOString();
-    this.db.transaction(() => {
-      // One query tells which cards exist, instead of a read per card.
-      const known = new Set(this.existing.all(template, JSON.stringify(cards.map((c) => c.key))).map((r) => r.key));
-      for (const card of cards) {
-        const data = card.json ?? JSON.stringify(card.attributes);
-        this.upsertOne.run({ template, key: card.key, folder: folder ?? null, data, now });
-        if (known.has(card.key)) result.updated++;
-        else {
-          result.created++;
-          known.add(card.key);
-        }
-      }
-    })();
-    return result;
+    // A thread that died (it should not) is replaced, so that one failed run does not break the next ones.
+    if (!this.writer || this.writer.broken) this.writer = new CardWriter(this.file);
+    const counts = await this.writer.upsert({
+      template,
+      folder: folder ?? null,
+      cards: cards.map((c) => [c.key, c.json ?? JSON.stringify(c.attributes)] as const),
+    });
+    return { ...counts, failed: [] };
   }
 
   async *ownedCards(q: OwnedCardsQuery): AsyncIterable<string> {
@@ -115,6 +88,7 @@ export class LocalTarget implements Target {
   }
 
   async close(): Promise<void> {
+    await this.writer?.close();
     this.db.close();
   }
 }
