@@ -134,8 +134,60 @@ export async function runTask(deps: EngineDeps, req: RunRequest): Promise<TaskRu
   let targetRefusals = 0;
 
   prepareCache(deps.cache, task, taskKey, now(), log);
+  // A new or just-cleared cache knows no record: its lookups would all come back empty.
+  const cacheWasEmpty = deps.cache.isEmpty(taskKey);
   // Recorded before any work: a run cut off by a crash from here on is found and marked interrupted.
   progress(true);
+
+  // One batch may be in the target while the next pages are extracted and mapped, so that a slow target
+  // (a remote API, or the disk) and the source work at the same time. Cache entries of a batch are
+  // written only when the target confirmed it; a refusal surfaces at the next flush or at the end.
+  let writing: Promise<void> | undefined;
+  let writeFailure: Error | undefined;
+  const settleWrites = async (): Promise<void> => {
+    await writing;
+    writing = undefined;
+    if (writeFailure) throw writeFailure;
+  };
+
+  const write = async (
+    kind: RecordKind,
+    m: CompiledMapping,
+    changed: Array<{ key: string; hash: string; card: Record<string, unknown>; json: string }>,
+  ): Promise<void> => {
+    let result: Awaited<ReturnType<Target['upsert']>>;
+    try {
+      result = await deps.target.upsert(
+        m.template,
+        m.folder,
+        m.uniqueAttribute,
+        changed.map((p) => ({ key: p.key, attributes: p.card, json: p.json })),
+      );
+    } catch (e) {
+      throw new LoadError(
+        `${deps.target.name} target refused a batch of ${changed.length} cards: ${(e as Error).message}`,
+      );
+    }
+    load.created! += result.created;
+    load.updated! += result.updated;
+    load.failed! += result.failed.length;
+    targetRefusals += result.failed.length;
+    const failedKeys = new Set(result.failed.map((f) => f.key));
+    for (const f of result.failed) issues.add(`${m.uniqueAttribute}=${f.key}: ${f.error}`);
+    if (failedKeys.size > 0) {
+      const keep = protectedKeys.get(kind) ?? new Set<string>();
+      for (const k of failedKeys) keep.add(k);
+      protectedKeys.set(kind, keep);
+    }
+    deps.cache.commit(
+      taskKey,
+      kind,
+      req.runId,
+      changed.filter((p) => !failedKeys.has(p.key)).map((p) => ({ key: p.key, hash: p.hash })),
+      [],
+    );
+    progress();
+  };
 
   const flush = async (kind: RecordKind): Promise<void> => {
     const batch = pending.get(kind);
@@ -146,46 +198,23 @@ export async function runTask(deps: EngineDeps, req: RunRequest): Promise<TaskRu
       load.startTime = now().toISOString();
       load.status = 'Running';
     }
-    const known = deps.cache.lookup(
-      taskKey,
-      kind,
-      batch.map((p) => p.key),
-    );
+    const known = cacheWasEmpty
+      ? new Map<string, string>()
+      : deps.cache.lookup(
+          taskKey,
+          kind,
+          batch.map((p) => p.key),
+        );
     const changed = batch.filter((p) => known.get(p.key) !== p.hash);
     const unchanged = batch.filter((p) => known.get(p.key) === p.hash).map((p) => p.key);
-    let failedKeys = new Set<string>();
-    if (changed.length > 0) {
-      let result: Awaited<ReturnType<Target['upsert']>>;
-      try {
-        result = await deps.target.upsert(
-          m.template,
-          m.folder,
-          m.uniqueAttribute,
-          changed.map((p) => ({ key: p.key, attributes: p.card, json: p.json })),
-        );
-      } catch (e) {
-        throw new LoadError(
-          `${deps.target.name} target refused a batch of ${changed.length} cards: ${(e as Error).message}`,
-        );
-      }
-      load.created! += result.created;
-      load.updated! += result.updated;
-      load.failed! += result.failed.length;
-      targetRefusals += result.failed.length;
-      failedKeys = new Set(result.failed.map((f) => f.key));
-      for (const f of result.failed) issues.add(`${m.uniqueAttribute}=${f.key}: ${f.error}`);
-      const keep = protectedKeys.get(kind) ?? new Set<string>();
-      for (const k of failedKeys) keep.add(k);
-      protectedKeys.set(kind, keep);
-    }
     load.unchanged! += unchanged.length;
-    deps.cache.commit(
-      taskKey,
-      kind,
-      req.runId,
-      changed.filter((p) => !failedKeys.has(p.key)).map((p) => ({ key: p.key, hash: p.hash })),
-      unchanged,
-    );
+    if (unchanged.length > 0) deps.cache.commit(taskKey, kind, req.runId, [], unchanged);
+    await settleWrites();
+    if (changed.length > 0) {
+      writing = write(kind, m, changed).catch((e: unknown) => {
+        writeFailure = e as Error;
+      });
+    }
     progress();
   };
 
@@ -245,6 +274,7 @@ export async function runTask(deps: EngineDeps, req: RunRequest): Promise<TaskRu
     }
     throwIfAborted(signal, req.signal);
     for (const kind of pending.keys()) await flush(kind);
+    await settleWrites();
     nextWatermark = extraction.nextWatermark?.();
     extract.status = 'Succeeded';
     extract.completionTime = now().toISOString();
@@ -281,10 +311,13 @@ export async function runTask(deps: EngineDeps, req: RunRequest): Promise<TaskRu
   if (failure && !(failure instanceof LoadError)) {
     try {
       for (const kind of pending.keys()) await flush(kind);
+      await settleWrites();
     } catch (e) {
       log.warn({ err: (e as Error).message }, 'could not load the records extracted before the run ended');
     }
   }
+  // A batch still in the target when the run failed finishes before the run is recorded.
+  await writing;
   const files = await artifacts.close();
   if (Object.keys(files).length > 0) run.artifacts = files;
   pruneArtifacts(join(deps.artifactsRoot, namespaceOf(task), task.metadata.name), deps.keepArtifacts ?? 3);
