@@ -13,5 +13,6 @@ export function openSqlite(file: string): Database.Database {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
+  db.pragma('cache_size = -4000');
   return db;
 }
