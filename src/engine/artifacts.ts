@@ -13,38 +13,59 @@ export const ARTIFACT_NAMES: Record<RecordKind, 'users' | 'groups' | 'generic'> 
   generic: 'generic',
 };
 
+/** Records are serialized this many at a time: one JSON.stringify and one write per batch, not per record. */
+const RECORDS_PER_WRITE = 500;
+
+interface ArtifactFile {
+  stream: WriteStream;
+  file: string;
+  /** Records not written yet. */
+  buffer: unknown[];
+  first: boolean;
+}
+
 export class ArtifactWriter {
-  private readonly streams = new Map<RecordKind, { stream: WriteStream; first: boolean; file: string }>();
+  private readonly files = new Map<RecordKind, ArtifactFile>();
 
   constructor(private readonly dir: string) {}
 
   async write(kind: RecordKind, record: unknown): Promise<void> {
-    let s = this.streams.get(kind);
-    if (!s) {
+    let f = this.files.get(kind);
+    if (!f) {
       mkdirSync(this.dir, { recursive: true });
       const file = join(this.dir, `${ARTIFACT_NAMES[kind]}.json`);
       // A 1 MiB buffer: the default 16 KiB makes the extract wait for 'drain' every few records.
-      s = { stream: createWriteStream(file, { highWaterMark: 1 << 20 }), first: true, file };
-      s.stream.write('[\n');
-      this.streams.set(kind, s);
+      f = { stream: createWriteStream(file, { highWaterMark: 1 << 20 }), file, buffer: [], first: true };
+      f.stream.write('[\n');
+      this.files.set(kind, f);
     }
-    const ok = s.stream.write(`${s.first ? '' : ',\n'}${JSON.stringify(record)}`);
-    s.first = false;
+    f.buffer.push(record);
+    if (f.buffer.length >= RECORDS_PER_WRITE) await this.drain(f);
+  }
+
+  /** Writes the buffered records as the next elements of the array, one per line. */
+  private async drain(f: ArtifactFile): Promise<void> {
+    if (f.buffer.length === 0) return;
+    const text = f.buffer.map((r) => JSON.stringify(r)).join(',\n');
+    f.buffer = [];
+    const ok = f.stream.write(f.first ? text : `,\n${text}`);
+    f.first = false;
     // Respect backpressure so a slow disk does not make the extract buffer in memory.
-    if (!ok) await new Promise<void>((resolve) => s.stream.once('drain', resolve));
+    if (!ok) await new Promise<void>((resolve) => f.stream.once('drain', resolve));
   }
 
   /** Closes the files; answers their paths by artifact name. */
   async close(): Promise<Partial<Record<'users' | 'groups' | 'generic', string>>> {
     const files: Partial<Record<'users' | 'groups' | 'generic', string>> = {};
-    for (const [kind, s] of this.streams) {
+    for (const [kind, f] of this.files) {
+      await this.drain(f);
       await new Promise<void>((resolve, reject) => {
-        s.stream.end('\n]\n', () => resolve());
-        s.stream.once('error', reject);
+        f.stream.end('\n]\n', () => resolve());
+        f.stream.once('error', reject);
       });
-      files[ARTIFACT_NAMES[kind]] = s.file;
+      files[ARTIFACT_NAMES[kind]] = f.file;
     }
-    this.streams.clear();
+    this.files.clear();
     return files;
   }
 }
