@@ -50,23 +50,27 @@ export function compileMapping(block: TaskMapping, subqueries: readonly string[]
   // `,"task_id":"iga/x"}`: appended to the content JSON, so a card is serialized once.
   const stampJson = stampEntries.length > 0 ? `,${JSON.stringify(Object.fromEntries(stampEntries)).slice(1)}` : '}';
 
+  const build = cardBuilder(fields.map((f) => f.local));
+  const values: unknown[] = new Array(fields.length);
+
   return {
     template: block.template,
     folder: block.folder,
     uniqueAttribute: unique.local,
     uniqueExternal: unique.external,
     map(record: unknown): MappedRecord {
-      const card: Card = {};
       const errors: string[] = [];
-      for (const f of fields) {
+      for (let i = 0; i < fields.length; i++) {
+        const f = fields[i];
         let value = f.read(record);
         if (Array.isArray(value) && value.some(isPlainObject)) {
           // DESIGN §2: a path that yields a list of objects is an error; the user must pick one.
           errors.push(`${f.external} yields a list of objects; pick an element with .0. or a field of it`);
           value = undefined;
         }
-        card[f.local] = value === undefined || value === null || value === '' ? f.fallback : value;
+        values[i] = value === undefined || value === null || value === '' ? f.fallback : value;
       }
+      const card = build(values);
       const raw = card[unique.local];
       const key = raw === null || raw === undefined || raw === '' || typeof raw === 'object' ? undefined : String(raw);
       // The hash covers mapped content only; stamps are constant per task and change with the mapping hash.
@@ -82,6 +86,21 @@ export function compileMapping(block: TaskMapping, subqueries: readonly string[]
       return { key, card, json, hash, errors };
     },
   };
+}
+
+/**
+ * A function that makes a card from the mapped values, in attribute order: `(v) => ({"a": v[0], ...})`.
+ * Every card of a run then has the same shape, built in one step, which V8 creates and serializes about
+ * twice as fast as an object grown one attribute at a time (the mapper runs for every record). The names
+ * go into the code as JSON string literals, which are valid JavaScript string literals, so no name can
+ * change the code; `__proto__` is written as a computed key so that it stays an ordinary attribute.
+ */
+function cardBuilder(locals: readonly string[]): (values: readonly unknown[]) => Card {
+  const entries = locals.map((name, i) => {
+    const literal = JSON.stringify(name);
+    return `${name === '__proto__' ? `[${literal}]` : literal}: v[${i}]`;
+  });
+  return new Function('v', `"use strict"; return {${entries.join(', ')}};`) as (values: readonly unknown[]) => Card;
 }
 
 /** Hash of everything that decides how records are mapped; a change clears the task cache. */
