@@ -5,21 +5,30 @@
  *   raw     the physical limit: undici request + JSON.parse of every page, sequentially, nothing else
  *   full    runTask with real dependencies (LocalTarget + TaskCache in --state-dir), a fresh cache
  *   rerun   runTask again on the same state dir: nothing changed, so nothing may be written
+ *   store   a reference, not a phase of a run: only the SQLite writes of a full run's cards (the local
+ *           target's own upsert, in this thread, batches of 500, a fresh file), wall and CPU time taken
+ *           around the writes alone; the cards are mapped from the same records outside the clock. No network, no cache,
+ *           no artifacts: what storing the cards costs by itself on this machine
  *
  * Modules are imported and the SQLite files opened before the clock starts; the clock covers the work only.
  */
 import { join } from 'node:path';
 import { request } from 'undici';
+import { compileMapping } from '../src/engine/mapper.js';
 import { runTask } from '../src/engine/run-task.js';
 import { silentLogger } from '../src/log/logger.js';
-import type { TaskRunSummary } from '../src/model/resources.js';
+import type { TaskMapping, TaskRunSummary } from '../src/model/resources.js';
 import { LocalSecretResolver } from '../src/secrets/resolver.js';
 import { TaskCache } from '../src/state/task-cache.js';
+import { CardUpserter, openCardTable } from '../src/targets/local/card-table.js';
 import { LocalTarget } from '../src/targets/local/local-target.js';
-import { benchConnector, benchTask, PAGE_SIZE, QUERY, VALUE_MARKER } from './lib/dataset.js';
+import { benchConnector, benchTask, employee, PAGE_SIZE, QUERY, VALUE_MARKER } from './lib/dataset.js';
 import { intOption, option, type RssReport, RssSampler } from './lib/measure.js';
 
-export type PhaseName = 'raw' | 'full' | 'rerun';
+/** The engine's default batch size (src/engine/run-task.ts). */
+const STORE_BATCH = 500;
+
+export type PhaseName = 'raw' | 'full' | 'rerun' | 'store';
 
 export interface PhaseResult {
   phase: PhaseName;
@@ -53,12 +62,40 @@ async function raw(baseUrl: string): Promise<Omit<PhaseResult, 'rss' | 'wallMs' 
   return { phase: 'raw', records, apiCalls: calls, bytes };
 }
 
+async function store(records: number, stateDir: string): Promise<Omit<PhaseResult, 'rss'>> {
+  const block = benchTask(records).spec.mappings?.generic as TaskMapping;
+  const m = compileMapping(block, [], { taskId: 'bench/bench-employees', connectorType: 'rest' });
+  const db = openCardTable(join(stateDir, 'store-only.db'));
+  const upserter = new CardUpserter(db);
+  let wallMs = 0;
+  let cpuSpent = 0;
+  try {
+    for (let start = 0; start < records; start += STORE_BATCH) {
+      const cards: Array<readonly [string, string]> = [];
+      for (let i = start; i < Math.min(records, start + STORE_BATCH); i++) {
+        const mapped = m.map(JSON.parse(JSON.stringify(employee(i))));
+        cards.push([mapped.key as string, mapped.json]);
+      }
+      const t = performance.now();
+      const c = process.cpuUsage();
+      upserter.upsert({ template: block.template, folder: block.folder ?? null, cards });
+      wallMs += performance.now() - t;
+      cpuSpent += cpuMs(c);
+    }
+  } finally {
+    db.close();
+  }
+  return { phase: 'store', records, wallMs, cpuMs: cpuSpent };
+}
+
 async function main(): Promise<void> {
   const phase = option('--phase') as PhaseName;
   const baseUrl = option('--base-url');
   const records = intOption('--records', 100_000);
   const stateDir = option('--state-dir');
-  if (!baseUrl || !['raw', 'full', 'rerun'].includes(phase)) throw new Error('--phase raw|full|rerun and --base-url');
+  if (!baseUrl || !['raw', 'full', 'rerun', 'store'].includes(phase)) {
+    throw new Error('--phase raw|full|rerun|store and --base-url');
+  }
 
   if (phase === 'raw') {
     const rss = new RssSampler(20);
@@ -70,7 +107,12 @@ async function main(): Promise<void> {
     return;
   }
 
-  if (!stateDir) throw new Error('--state-dir is required for full and rerun');
+  if (!stateDir) throw new Error('--state-dir is required for full, rerun and store');
+  if (phase === 'store') {
+    const rss = new RssSampler(20);
+    send({ ...(await store(records, stateDir)), rss: rss.stop() });
+    return;
+  }
   const target = new LocalTarget(join(stateDir, 'cards.db'));
   const cache = new TaskCache(join(stateDir, 'state.db'));
   const task = benchTask(records);
