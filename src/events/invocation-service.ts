@@ -69,6 +69,7 @@ setMaxListeners(0, NEVER_ABORTED);
 export class InvocationService {
   private readonly pending = new Map<string, CounterDelta>();
   private readonly timer: NodeJS.Timeout;
+  private flushing: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: InvocationServiceOptions) {
     this.timer = setInterval(() => void this.flush(), opts.flushEveryMs ?? 1000);
@@ -194,8 +195,18 @@ export class InvocationService {
     this.pending.set(key, d);
   }
 
-  /** Adds the counted invocations to each task's status (batched: one write per task per interval). */
-  async flush(): Promise<void> {
+  /**
+   * Adds the counted invocations to each task's status (batched: one write per task per interval). Flushes
+   * run one after the other: a caller (close, a test) that flushes while the timer's flush is still
+   * waiting for Redis gets its answer only once that one's counts are in status too.
+   */
+  flush(): Promise<void> {
+    const next = this.flushing.then(() => this.flushPending());
+    this.flushing = next.catch(() => {});
+    return next;
+  }
+
+  private async flushPending(): Promise<void> {
     const batch = [...this.pending];
     this.pending.clear();
     for (const [key, d] of batch) {

@@ -159,6 +159,17 @@ describe('state shared in Redis between replicas', () => {
     });
   });
 
+  it('answers a flush only once a flush already waiting for Redis has written its counts', async () => {
+    await replicas[0].invocations!.flush();
+    const before = replicas[0].statuses.read<TaskStatus>('Task', TASK)?.status.invocations?.total ?? 0;
+    await invoke(replicas[0], CALL);
+    // The first flush takes the count and waits for Redis; the second finds nothing pending of its own.
+    const first = replicas[0].invocations!.flush();
+    await replicas[0].invocations!.flush();
+    expect(replicas[0].statuses.read<TaskStatus>('Task', TASK)?.status.invocations?.total).toBe(before + 1);
+    await first;
+  });
+
   it('never shows the Redis password, also when Redis cannot be reached', async () => {
     const url = `redis://:${PASSWORD}@127.0.0.1:1/0`;
     await expect(connectRedis(url, silentLogger, 1000)).rejects.toThrow(
