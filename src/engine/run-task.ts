@@ -278,7 +278,7 @@ export async function runTask(deps: EngineDeps, req: RunRequest): Promise<TaskRu
     nextWatermark = extraction.nextWatermark?.();
     extract.status = 'Succeeded';
     extract.completionTime = now().toISOString();
-    extract.info = `read ${extract.records} records in ${extract.apiCalls} API calls`;
+    extract.info = readSummary(extract);
 
     if (task.spec.fetch !== 'incremental') {
       for (const [kind, m] of mappings) {
@@ -441,7 +441,7 @@ async function recordFailure(
   if (extract.status === 'Running') {
     extract.status = stopped ? 'Stopped' : failure instanceof ExtractError ? failure.status : 'Failed';
     extract.completionTime = new Date().toISOString();
-    extract.info = `${stopped ? 'stopped on request' : failure.message}; read ${extract.records} records in ${extract.apiCalls} API calls`;
+    extract.info = `${stopped ? 'stopped on request' : failure.message}; ${readSummary(extract)}`;
     load.info = 'deletion marking skipped: the extract did not complete';
   } else {
     load.info = failure.message;
@@ -459,6 +459,12 @@ async function recordFailure(
   } catch (e) {
     log.warn({ err: (e as Error).message }, 'could not write the failure card');
   }
+}
+
+/** `read 3 records in 1 API call`. */
+function readSummary(extract: NonNullable<TaskRunSummary['extract']>): string {
+  const plural = (n: number | undefined, word: string) => `${n ?? 0} ${word}${n === 1 ? '' : 's'}`;
+  return `read ${plural(extract.records, 'record')} in ${plural(extract.apiCalls, 'API call')}`;
 }
 
 function loadSummary(load: NonNullable<TaskRunSummary['load']>, issues: IssueList): string {

@@ -19,7 +19,7 @@ import { RestFixtureServer } from '../peers/rest-fixture.js';
 import { cli } from '../server/child.js';
 
 const BROKEN =
-  'response from GET /broken has an error at "errors" (errorMarker): HR database is down; read 0 records in 0 API calls';
+  'response from GET /broken has an error at "errors" (errorMarker): HR database is down; read 0 records in 1 API call';
 const HEADER =
   'TASK               EXTRACT     RECORDS   LOAD        CREATED   UPDATED   UNCHANGED   DELETED   NOT LOADED   MESSAGE';
 

@@ -9,7 +9,7 @@ import { RestFixtureServer } from '../peers/rest-fixture.js';
 import { cli, type RunningController, startRun } from '../server/child.js';
 
 const BROKEN =
-  'response from GET /broken has an error at "errors" (errorMarker): HR database is down; read 0 records in 0 API calls';
+  'response from GET /broken has an error at "errors" (errorMarker): HR database is down; read 0 records in 1 API call';
 const TOKEN = { PROVISIO_API_TOKEN: 'tok1' };
 
 let api: RestFixtureServer;
@@ -48,7 +48,7 @@ describe('trigger --wait', () => {
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(r.stdout).toBe(
       'task iga/hr-employees: trigger queued\n' +
-        `run ${run.id}: extract Succeeded (read 3 records in 1 API calls); ` +
+        `run ${run.id}: extract Succeeded (read 3 records in 1 API call); ` +
         'load Succeeded (created 3, updated 0, unchanged 0, marked deleted 0, not loaded 0)\n',
     );
     expect(run.trigger).toBe('manual');

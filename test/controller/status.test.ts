@@ -33,7 +33,7 @@ function conditions(list: Condition[] | undefined) {
 }
 
 const BROKEN =
-  'response from GET /broken has an error at "errors" (errorMarker): HR database is down; read 0 records in 0 API calls';
+  'response from GET /broken has an error at "errors" (errorMarker): HR database is down; read 0 records in 1 API call';
 
 beforeAll(async () => {
   api = await RestFixtureServer.start();
@@ -97,7 +97,7 @@ describe('a task that ran', () => {
     expect(rec.status.history?.[0]).toEqual(run);
     expect(run).toMatchObject({
       trigger: 'manual',
-      extract: { status: 'Succeeded', records: 3, info: 'read 3 records in 1 API calls' },
+      extract: { status: 'Succeeded', records: 3, info: 'read 3 records in 1 API call' },
       load: { status: 'Succeeded', created: 3, updated: 0, unchanged: 0, deleted: 0, failed: 0, info: INFO_3 },
     });
     expect(run.id).toMatch(/^\d{17}-[0-9a-f]{6}$/);

@@ -65,6 +65,8 @@ async function* run(ctx: ExtractContext, options: RestRuntimeOptions): AsyncGene
     }
     ctx.log.info({ records, apiCalls: api.callsMade }, 'REST extract finished');
   } catch (e) {
+    // The calls of a failed page count too: "read 0 records in 1 API call", not "in 0".
+    ctx.progress({ records, apiCalls: api.callsMade });
     throw session.toExtractError(e);
   } finally {
     await session.close();
