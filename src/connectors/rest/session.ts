@@ -4,13 +4,14 @@
  * secret values out of messages. Closing the session cancels whatever is still in flight.
  */
 
+import type { Dispatcher } from 'undici';
 import type { RestConnector } from '../../generated/types.js';
 import type { Logger } from '../../log/logger.js';
 import type { Connector } from '../../model/resources.js';
 import { SecretNotFoundError, type SecretResolver } from '../../secrets/resolver.js';
 import { ExtractError } from '../types.js';
 import { mergeHeaders, RestApi } from './api.js';
-import { createAuthenticator } from './auth.js';
+import { type Authenticator, createAuthenticator } from './auth.js';
 import { CallBudget } from './budget.js';
 import { restBlock, timeoutMs } from './config.js';
 import { DEFAULT_RETRY, HttpClient, type RetryOptions } from './http.js';
@@ -73,20 +74,11 @@ export async function openSession(ctx: SessionContext, options: SessionOptions):
     await dispatcher.destroy().catch(() => {});
   };
   try {
-    const http = new HttpClient({
+    const { http, auth } = await authenticatedHttp(rest, ctx, {
       dispatcher,
-      timeoutMs: timeoutMs(rest),
       signal: controller.signal,
       retry: { ...DEFAULT_RETRY, ...options.retry },
-      log: ctx.log,
-      scrub: (t) => scrubber.scrub(t),
-    });
-    const auth = await createAuthenticator(rest.auth, {
-      secrets: ctx.secrets,
-      namespace: ctx.namespace,
-      http,
       scrubber,
-      log: ctx.log,
     });
     const budget = new CallBudget(options.safetyThreshold);
     const api = new RestApi({
@@ -110,6 +102,35 @@ export async function openSession(ctx: SessionContext, options: SessionOptions):
     await close();
     throw toExtractError(e, scrubber, ctx.signal);
   }
+}
+
+/**
+ * The HTTP client of a connector (its timeout, the given retry policy and signal, secret values scrubbed
+ * from what it logs) and the authenticator that uses it. Scheduled runs and event calls differ only in the
+ * signal and the retry policy they pass.
+ */
+export async function authenticatedHttp(
+  rest: RestConnector,
+  source: { secrets: SecretResolver; namespace: string; log: Logger },
+  options: { dispatcher: Dispatcher; signal: AbortSignal; retry: RetryOptions; scrubber: SecretScrubber },
+): Promise<{ http: HttpClient; auth: Authenticator }> {
+  const { scrubber } = options;
+  const http = new HttpClient({
+    dispatcher: options.dispatcher,
+    timeoutMs: timeoutMs(rest),
+    signal: options.signal,
+    retry: options.retry,
+    log: source.log,
+    scrub: (t) => scrubber.scrub(t),
+  });
+  const auth = await createAuthenticator(rest.auth, {
+    secrets: source.secrets,
+    namespace: source.namespace,
+    http,
+    scrubber,
+    log: source.log,
+  });
+  return { http, auth };
 }
 
 /**

@@ -12,10 +12,11 @@ import type { RestConnector } from '../../../generated/types.js';
 import type { Logger } from '../../../log/logger.js';
 import type { Connector } from '../../../model/resources.js';
 import type { SecretResolver } from '../../../secrets/resolver.js';
-import { type Authenticator, createAuthenticator } from '../auth.js';
-import { restBlock, timeoutMs } from '../config.js';
-import { HttpClient, type RetryOptions } from '../http.js';
+import type { Authenticator } from '../auth.js';
+import { restBlock } from '../config.js';
+import type { RetryOptions } from '../http.js';
 import { SecretScrubber } from '../redact.js';
+import { authenticatedHttp } from '../session.js';
 import { createDispatcher } from '../tls.js';
 
 /** Logins of event sessions: a few quick attempts, since callers are waiting. */
@@ -136,20 +137,11 @@ async function openSession(source: SessionSource): Promise<ActionSession> {
   try {
     // Logins are shared by concurrent calls, so no single caller's signal may cancel them; each caller stops
     // waiting on its own deadline instead. The signal is never aborted: closing the dispatcher ends everything.
-    const http = new HttpClient({
+    const { auth } = await authenticatedHttp(rest, source, {
       dispatcher,
-      timeoutMs: timeoutMs(rest),
       signal: new AbortController().signal,
       retry: LOGIN_RETRY,
-      log: source.log,
-      scrub: (t) => scrubber.scrub(t),
-    });
-    const auth = await createAuthenticator(rest.auth, {
-      secrets: source.secrets,
-      namespace: source.namespace,
-      http,
       scrubber,
-      log: source.log,
     });
     return { rest, dispatcher, auth, scrubber };
   } catch (e) {
