@@ -26,13 +26,17 @@ export interface ExtractProgress {
   apiCalls: number;
 }
 
-export interface ExtractContext {
+/** What a connector gets for any work on behalf of a task: scheduled extracts and event actions alike. */
+interface TaskWorkContext {
   connector: Connector;
   task: Task;
   namespace: string;
   secrets: SecretResolver;
   signal: AbortSignal;
   log: Logger;
+}
+
+export interface ExtractContext extends TaskWorkContext {
   /** full or incremental; incremental runs receive the watermark of the last successful load. */
   mode: 'full' | 'incremental';
   watermark?: Watermark;
@@ -70,17 +74,12 @@ export interface InvokeData {
   reference?: Record<string, Record<string, unknown>>;
 }
 
-export interface ActionContext {
-  connector: Connector;
-  task: Task;
-  namespace: string;
-  secrets: SecretResolver;
+export interface ActionContext extends TaskWorkContext {
   /**
    * Aborted when the caller goes away. The upstream timeout (spec.event.timeout) is the action's to enforce:
    * it knows where a call starts (one timer per call is cheaper than a combined signal per invocation).
    */
   signal: AbortSignal;
-  log: Logger;
 }
 
 /**
