@@ -20,7 +20,7 @@ import type { SecretResolver } from '../secrets/resolver.js';
 import type { TaskCache } from '../state/task-cache.js';
 import type { Target } from '../targets/types.js';
 import { ArtifactWriter, pruneArtifacts } from './artifacts.js';
-import { type CompiledMapping, compileMapping, mappingHash } from './mapper.js';
+import { type CompiledMapping, compileMapping, type MappedRecord, mappingHash } from './mapper.js';
 
 export interface EngineDeps {
   target: Target;
@@ -52,6 +52,9 @@ const KIND_BLOCK: Record<RecordKind, 'identity' | 'access' | 'generic'> = {
   access: 'access',
   generic: 'generic',
 };
+
+/** A mapped record waiting for its batch to be compared with the cache and loaded. */
+type PendingCard = Pick<MappedRecord, 'hash' | 'card' | 'json'> & { key: string };
 
 const MAX_LISTED_ISSUES = 20;
 const PROGRESS_EVERY_MS = 250;
@@ -126,10 +129,7 @@ export async function runTask(deps: EngineDeps, req: RunRequest): Promise<TaskRu
   }
   // Keys a run must never mark deleted although the cache did not record them as seen.
   const protectedKeys = new Map<RecordKind, Set<string>>();
-  const pending = new Map<
-    RecordKind,
-    Array<{ key: string; hash: string; card: Record<string, unknown>; json: string }>
-  >();
+  const pending = new Map<RecordKind, PendingCard[]>();
   let nextWatermark: Watermark | undefined;
   let targetRefusals = 0;
 
@@ -150,11 +150,7 @@ export async function runTask(deps: EngineDeps, req: RunRequest): Promise<TaskRu
     if (writeFailure) throw writeFailure;
   };
 
-  const write = async (
-    kind: RecordKind,
-    m: CompiledMapping,
-    changed: Array<{ key: string; hash: string; card: Record<string, unknown>; json: string }>,
-  ): Promise<void> => {
+  const write = async (kind: RecordKind, m: CompiledMapping, changed: PendingCard[]): Promise<void> => {
     let result: Awaited<ReturnType<Target['upsert']>>;
     try {
       result = await deps.target.upsert(

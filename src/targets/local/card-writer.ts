@@ -74,7 +74,7 @@ export class CardWriter {
     await exited;
   }
 
-  private send<T extends WriterRequest>(request: T): Promise<{ created: number; updated: number }> {
+  private send(request: WriterRequest): Promise<{ created: number; updated: number }> {
     if (this.failure) return Promise.reject(this.failure);
     this.worker.ref();
     return new Promise<{ created: number; updated: number }>((resolve, reject) => {
