@@ -29,7 +29,6 @@ export class TaskCache {
   private readonly seeMany: Database.Statement<[string, string, string, string]>;
   private readonly unseenMany: Database.Statement<[string, string, string, string], string>;
   private readonly forgetMany: Database.Statement<[string, string, string]>;
-  private readonly seen: Database.Statement<[string, string, string], { seen_run: string }>;
   private readonly anyEntry: Database.Statement<[string], number>;
 
   constructor(readonly file: string) {
@@ -69,7 +68,6 @@ export class TaskCache {
     this.forgetMany = this.db.prepare(
       'DELETE FROM task_cache WHERE task = ? AND kind = ? AND key IN (SELECT value FROM json_each(?))',
     );
-    this.seen = this.db.prepare('SELECT seen_run FROM task_cache WHERE task = ? AND kind = ? AND key = ?');
     this.anyEntry = this.db.prepare<[string], number>('SELECT 1 FROM task_cache WHERE task = ? LIMIT 1').pluck();
   }
 
@@ -151,10 +149,6 @@ export class TaskCache {
       if (loaded.length > 0) this.putMany.run(task, kind, runId, JSON.stringify(loaded.map((l) => [l.key, l.hash])));
       if (unchanged.length > 0) this.seeMany.run(runId, task, kind, JSON.stringify(unchanged));
     })();
-  }
-
-  seenBy(task: string, kind: RecordKind, key: string, runId: string): boolean {
-    return this.seen.get(task, kind, key)?.seen_run === runId;
   }
 
   /** The keys among these that the run did not see (deletion candidates). */
