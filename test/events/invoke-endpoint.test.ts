@@ -12,6 +12,7 @@ import { LocalSecretResolver } from '../../src/secrets/resolver.js';
 import { TokenAuth } from '../../src/server/auth.js';
 import { captureLogger } from '../peers/log-capture.js';
 import { RestFixtureServer } from '../peers/rest-fixture.js';
+import { postInvoke } from './invoke-client.js';
 
 const TOKEN = 's3cr3t-invoke-token';
 const SECRET_PASSWORD = 'upstream-pa55word';
@@ -62,15 +63,8 @@ spec:
       attributes: [{external: id, local: employee_id, unique: true}]
 `;
 
-async function invoke(name: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await request(`${base}/api/v1/namespaces/iga/tasks/${name}/invoke`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.body.text();
-  return { status: res.statusCode, headers: res.headers, body: text ? JSON.parse(text) : undefined, text };
-}
+const invoke = (name: string, body: unknown, headers: Record<string, string> = {}) =>
+  postInvoke(base, { namespace: 'iga', name }, TOKEN, body, headers);
 
 beforeAll(async () => {
   upstream = await RestFixtureServer.start();

@@ -17,6 +17,7 @@ import { connectRedis } from '../../src/state/redis/redis-client.js';
 import { captureLogger } from '../peers/log-capture.js';
 import { type RedisPeer, startRedis } from '../peers/redis.js';
 import { RestFixtureServer } from '../peers/rest-fixture.js';
+import { postInvoke } from './invoke-client.js';
 
 const TOKEN = 'shared-state-token';
 const PASSWORD = 'r3dis-pa55word';
@@ -50,20 +51,14 @@ const CALL = {
 };
 
 async function invoke(replica: Runtime, body: unknown, key?: string) {
-  const res = await request(`http://127.0.0.1:${replica.address!.port}/api/v1/namespaces/iga/tasks/hr-users/invoke`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${TOKEN}`,
-      'content-type': 'application/json',
-      ...(key ? { 'idempotency-key': key } : {}),
-    },
-    body: JSON.stringify(body),
-  });
-  return {
-    status: res.statusCode,
-    replayed: res.headers['idempotent-replayed'],
-    body: (await res.body.json()) as Record<string, unknown>,
-  };
+  const reply = await postInvoke(
+    `http://127.0.0.1:${replica.address!.port}`,
+    { namespace: 'iga', name: 'hr-users' },
+    TOKEN,
+    body,
+    key ? { 'idempotency-key': key } : {},
+  );
+  return { status: reply.status, replayed: reply.headers['idempotent-replayed'], body: reply.body };
 }
 
 const upstreamPosts = () => upstream.requests.filter((r) => r.method === 'POST').length;
