@@ -7,8 +7,8 @@
  */
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { ANNOTATIONS, type TaskStatus } from '../model/resources.js';
-import { apiErrorText, GROUP, PLURALS, VERSION } from '../sources/kubernetes/custom-resources.js';
-import { loadKubeConfig } from '../sources/kubernetes/kube-config.js';
+import { apiErrorText, GROUP, PLURALS, VERSION } from '../kube/custom-resources.js';
+import { loadKubeConfig } from '../kube/kube-config.js';
 import { reportRun, runEnded } from './run-report.js';
 
 const PATCHES: Record<string, (now: string) => Record<string, unknown>> = {

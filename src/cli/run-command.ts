@@ -48,7 +48,7 @@ export async function runCommand(opts: RunCommandOptions): Promise<number> {
   process.once('SIGINT', () => onSignal('SIGINT'));
   process.once('SIGTERM', () => onSignal('SIGTERM'));
   // Loaded only in Kubernetes mode: the client library is large.
-  const kube = opts.kubernetes ? await import('../sources/kubernetes/kube-config.js') : undefined;
+  const kube = opts.kubernetes ? await import('../kube/kube-config.js') : undefined;
   const runtime = await startRuntime({
     ...opts,
     kubernetes: kube

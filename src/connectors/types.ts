@@ -7,14 +7,10 @@ import type { Logger } from '../log/logger.js';
 import type { Connector, SecretRef, Task, ConnectorType as TypeName, Usage } from '../model/resources.js';
 import type { SecretResolver } from '../secrets/resolver.js';
 
-/** Which mappings block an extracted record is loaded through. */
-export type RecordKind = 'identity' | 'access' | 'generic';
+import type { ExtractedRecord } from '../model/records.js';
 
-export interface ExtractedRecord {
-  kind: RecordKind;
-  /** The record as the source returned it (subquery results under their template key). */
-  data: Record<string, unknown>;
-}
+export { ExtractError, InvalidInvocationError } from '../model/errors.js';
+export type { Cursor, Cursors, ExtractedRecord, ExtractOutcome, RecordKind } from '../model/records.js';
 
 export interface Watermark {
   time?: string;
@@ -53,15 +49,6 @@ export interface Extraction extends AsyncIterable<ExtractedRecord> {
   nextWatermark?(): Watermark | undefined;
 }
 
-export class ExtractError extends Error {
-  constructor(
-    message: string,
-    /** Incomplete: the source answered but not everything was read (safety threshold, paging). */
-    readonly status: 'Failed' | 'Incomplete' = 'Failed',
-  ) {
-    super(message);
-  }
-}
 
 export interface ConnectionCheck {
   ok: boolean;
@@ -95,8 +82,6 @@ export interface ActionResult {
   exception: string | null;
 }
 
-/** The invocation itself is wrong (bad method, URL off the connector's origin or base path): 400. */
-export class InvalidInvocationError extends Error {}
 
 export type ActionHandler = (
   ctx: ActionContext,

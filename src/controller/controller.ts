@@ -16,7 +16,7 @@ import { type JobState, Scheduler } from '../scheduler/scheduler.js';
 import type { SecretResolver } from '../secrets/resolver.js';
 import type { StatusRecord, StatusStore } from '../state/status-store.js';
 import type { TaskCache } from '../state/task-cache.js';
-import { REASONS, setConditions } from '../status/conditions.js';
+import { REASONS, setConditions } from '../model/conditions.js';
 import type { ResourceStore, StoredResource, StoreEvent } from '../store/resource-store.js';
 import type { Target } from '../targets/types.js';
 import {

@@ -8,7 +8,7 @@
  */
 import { CoordinationV1Api, type KubeConfig, type V1Lease, V1MicroTime } from '@kubernetes/client-node';
 import type { Logger } from '../log/logger.js';
-import { apiErrorCode } from '../sources/kubernetes/custom-resources.js';
+import { apiErrorCode } from '../kube/custom-resources.js';
 
 export interface LeaderElectionOptions {
   kubeConfig: KubeConfig;

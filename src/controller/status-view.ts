@@ -6,7 +6,7 @@
 import type { Connector, Kind, Task } from '../model/resources.js';
 import { API_VERSION, namespaceOf, refKey } from '../model/resources.js';
 import type { StatusStore } from '../state/status-store.js';
-import { REASONS, setConditions } from '../status/conditions.js';
+import { REASONS, setConditions } from '../model/conditions.js';
 import type { ResourceStore, StoredResource } from '../store/resource-store.js';
 import type { Diagnostic } from '../validation/diagnostics.js';
 import { connectorConditions, onlyConnectorRefFindings, taskConditions } from './task-status.js';

@@ -3,7 +3,7 @@
  * the referenced connector, the scheduler's state and the run records.
  */
 import type { Condition, Connector, ConnectorStatus, Task, TaskRunSummary, TaskStatus } from '../model/resources.js';
-import { type ConditionInput, REASONS } from '../status/conditions.js';
+import { type ConditionInput, REASONS } from '../model/conditions.js';
 import type { StoredResource } from '../store/resource-store.js';
 import { formatDiagnostic } from '../validation/diagnostics.js';
 

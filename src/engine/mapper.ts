@@ -3,7 +3,7 @@
  * record into a data card. Compiled once per run, evaluated for every record.
  */
 import { createHash, hash as oneShotHash } from 'node:crypto';
-import { type Accessor, compilePath, parsePath } from '../mapping/path.js';
+import { type Accessor, compilePath, parsePath } from '../model/mapping-path.js';
 import type { TaskMapping } from '../model/resources.js';
 import type { Card } from '../targets/types.js';
 

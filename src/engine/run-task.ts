@@ -15,7 +15,7 @@ import { ExtractError, type RecordKind, type Watermark } from '../connectors/typ
 import type { Logger } from '../log/logger.js';
 import type { Connector, Task, TaskMapping, TaskRunSummary } from '../model/resources.js';
 import { keyOf, namespaceOf } from '../model/resources.js';
-import { parseDuration } from '../scheduler/duration.js';
+import { parseDuration } from '../model/duration.js';
 import type { SecretResolver } from '../secrets/resolver.js';
 import type { TaskCache } from '../state/task-cache.js';
 import type { Target } from '../targets/types.js';

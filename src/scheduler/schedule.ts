@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { Cron } from 'croner';
 import type { TaskSchedule } from '../generated/types.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../model/duration.js';
 
 /** Upper bound of the stagger spread, whatever the period. */
 export const MAX_STAGGER_MS = 5 * 60_000;

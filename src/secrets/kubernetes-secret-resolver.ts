@@ -4,7 +4,7 @@
  * they built from them, and drop it on a 401 so a rotated secret is read again).
  */
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { apiErrorCode } from '../sources/kubernetes/custom-resources.js';
+import { apiErrorCode } from '../kube/custom-resources.js';
 import { type SecretData, SecretNotFoundError, type SecretResolver } from './resolver.js';
 
 export class KubernetesSecretResolver implements SecretResolver {

@@ -1,5 +1,5 @@
 /** POST /api/v1/namespaces/{ns}/tasks/{name}/invoke: event task invocation (bearer token required). */
-import type { InvocationService } from '../events/invocation-service.js';
+import type { InvocationService } from '../invocations/invocation-service.js';
 import { type HttpServer, httpError } from './http-server.js';
 
 const MAX_IDEMPOTENCY_KEY = 200;

@@ -7,8 +7,8 @@ import { CoreV1Api, type CoreV1Event, type KubeConfig } from '@kubernetes/client
 import { runOutcome } from '../controller/task-status.js';
 import type { Logger } from '../log/logger.js';
 import { API_VERSION, namespaceOf, type Task, type TaskRunSummary } from '../model/resources.js';
-import { apiErrorCode } from '../sources/kubernetes/custom-resources.js';
-import { REASONS } from '../status/conditions.js';
+import { apiErrorCode } from '../kube/custom-resources.js';
+import { REASONS } from '../model/conditions.js';
 
 export interface RunEventObjects {
   object(kind: 'Task', key: string): { metadata: { uid?: string; resourceVersion?: string } } | undefined;

@@ -10,7 +10,7 @@
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { Logger } from '../log/logger.js';
 import type { Kind } from '../model/resources.js';
-import { apiErrorCode, apiErrorMessage, GROUP, PLURALS, VERSION } from '../sources/kubernetes/custom-resources.js';
+import { apiErrorCode, apiErrorMessage, GROUP, PLURALS, VERSION } from '../kube/custom-resources.js';
 import type { StatusRecord, StatusStore } from './status-store.js';
 
 type Status = Record<string, unknown>;

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Cron } from 'croner';
 import { connectorType } from '../connectors/registry.js';
-import { PathError, parsePath } from '../mapping/path.js';
+import { PathError, parsePath } from '../model/mapping-path.js';
 import type { Connector, Task } from '../model/resources.js';
 import { keyOf, namespaceOf, refKey } from '../model/resources.js';
 import type { SecretResolver } from '../secrets/resolver.js';

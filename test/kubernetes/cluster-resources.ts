@@ -2,7 +2,7 @@
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import type { Kind } from '../../src/model/resources.js';
-import { GROUP, PLURALS, VERSION } from '../../src/sources/kubernetes/custom-resources.js';
+import { GROUP, PLURALS, VERSION } from '../../src/kube/custom-resources.js';
 
 export async function createResource(kc: KubeConfig, namespace: string, resource: string | object): Promise<void> {
   const body = (typeof resource === 'string' ? parse(resource) : resource) as { kind: Kind };

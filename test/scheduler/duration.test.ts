@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseDuration } from '../../src/scheduler/duration.js';
+import { formatDuration, parseDuration } from '../../src/model/duration.js';
 
 const HINT = 'expected numbers with units (ms, s, m, h, d) such as 30s, 5m or 1h30m';
 

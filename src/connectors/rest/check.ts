@@ -4,8 +4,8 @@
  * what happened.
  */
 import type { ConnectionCheck, ExtractContext } from '../types.js';
-import { statusText } from './http.js';
-import { excerpt } from './redact.js';
+import { statusText } from '../../transport/http-client.js';
+import { excerpt } from '../../transport/scrub.js';
 import { openSession, type RestRuntimeOptions } from './session.js';
 import { describeRequest } from './url.js';
 

@@ -4,7 +4,7 @@
  */
 import type { RestConnector, RestPagination, RestSource } from '../../generated/types.js';
 import type { Connector, Task } from '../../model/resources.js';
-import { parseDuration } from '../../scheduler/duration.js';
+import { parseDuration } from '../../model/duration.js';
 import { ExtractError } from '../types.js';
 
 export const DEFAULT_TIMEOUT = '30s';

@@ -7,7 +7,7 @@ import { extractRest } from './extract.js';
 
 export { checkRestConnection } from './check.js';
 export { extractRest } from './extract.js';
-export type { RetryOptions } from './http.js';
+export type { RetryOptions } from '../../transport/http-client.js';
 export type { RestRuntimeOptions } from './session.js';
 
 export const restConnector: ConnectorType = {

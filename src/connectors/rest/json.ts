@@ -1,6 +1,6 @@
 /** JSON bodies: an empty body is "no content" (null); anything unparsable fails the run with the parser's reason. */
 import { ExtractError } from '../types.js';
-import { excerpt } from './redact.js';
+import { excerpt } from '../../transport/scrub.js';
 
 export function parseJsonBody(text: string, where: string): unknown {
   if (text.trim() === '') return null;

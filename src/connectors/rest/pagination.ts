@@ -10,8 +10,8 @@ import type { Logger } from '../../log/logger.js';
 import { ExtractError } from '../types.js';
 import type { ApiResponse, RestApi } from './api.js';
 import type { PagingPlan } from './config.js';
-import { headerValue } from './http.js';
-import { findLink } from './link-header.js';
+import { headerValue } from '../../transport/http-client.js';
+import { findLink } from '../kit/paging/link-header.js';
 import { readMarker } from './records.js';
 import { assertSameOrigin, describeRequest, withParams } from './url.js';
 

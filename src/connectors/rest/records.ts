@@ -2,9 +2,9 @@
  * What a response body holds: the records (after the value marker), an error (the error marker), or a
  * value at a path (next links, page tokens, login tokens). Paths use the mapping-path syntax without `$.`.
  */
-import { PathError, readPath } from '../../mapping/path.js';
+import { PathError, readPath } from '../../model/mapping-path.js';
 import { ExtractError } from '../types.js';
-import { excerpt } from './redact.js';
+import { excerpt } from '../../transport/scrub.js';
 
 export const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -14,9 +14,9 @@ import { mergeHeaders, RestApi } from './api.js';
 import { type Authenticator, createAuthenticator } from './auth.js';
 import { CallBudget } from './budget.js';
 import { restBlock, timeoutMs } from './config.js';
-import { DEFAULT_RETRY, HttpClient, type RetryOptions } from './http.js';
-import { SecretScrubber } from './redact.js';
-import { createDispatcher } from './tls.js';
+import { DEFAULT_RETRY, HttpClient, type RetryOptions } from '../../transport/http-client.js';
+import { SecretScrubber } from '../../transport/scrub.js';
+import { createDispatcher } from '../../transport/tls.js';
 
 /** Knobs for tests and embedders; production uses the defaults. */
 export interface RestRuntimeOptions {

@@ -25,7 +25,7 @@ import { parseDocuments } from '../../validation/documents.js';
 import { validateDocuments } from '../../validation/validate.js';
 import type { ResourceSource } from '../source.js';
 import { StoreSync } from '../store-sync.js';
-import { apiErrorText, GROUP, PLURALS, VERSION } from './custom-resources.js';
+import { apiErrorText, GROUP, PLURALS, VERSION } from '../../kube/custom-resources.js';
 
 const PAGE_SIZE = 500;
 

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { Idempotency, StoredResult } from '../../events/idempotency.js';
+import type { Idempotency, StoredResult } from '../idempotency.js';
 import { KEY_PREFIX } from './redis-client.js';
 
 const PENDING = 'pending:';

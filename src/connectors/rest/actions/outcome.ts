@@ -5,7 +5,7 @@
  * Every text passes the session's scrubber: APIs like to echo the credentials they refused.
  */
 import { STATUS_CODES } from 'node:http';
-import { excerpt } from '../redact.js';
+import { excerpt } from '../../../transport/scrub.js';
 import type { CallAnswer } from './send.js';
 
 const JSON_TYPE = /[/+]json\b/i;

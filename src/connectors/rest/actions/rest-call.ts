@@ -16,12 +16,12 @@ import {
   substituteJson,
   substituteText,
   substituteUrl,
-} from '../../../events/substitute.js';
+} from '../../kit/substitute.js';
 import type { ActionContext, ActionResult, InvokeData } from '../../types.js';
 import { InvalidInvocationError } from '../../types.js';
 import { mergeHeaders } from '../api.js';
 import type { AuthState } from '../auth.js';
-import { classify, errorCode } from '../http.js';
+import { classify, errorCode } from '../../../transport/http-client.js';
 import { callUrl, checkUrlText } from './call-url.js';
 import { type CallInput, IDEMPOTENT, readInput } from './input.js';
 import { responseValue, scrubbedResponse, statusException } from './outcome.js';

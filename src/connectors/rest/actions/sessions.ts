@@ -14,10 +14,10 @@ import type { Connector } from '../../../model/resources.js';
 import type { SecretResolver } from '../../../secrets/resolver.js';
 import type { Authenticator } from '../auth.js';
 import { restBlock } from '../config.js';
-import type { RetryOptions } from '../http.js';
-import { SecretScrubber } from '../redact.js';
+import type { RetryOptions } from '../../../transport/http-client.js';
+import { SecretScrubber } from '../../../transport/scrub.js';
 import { authenticatedHttp } from '../session.js';
-import { createDispatcher } from '../tls.js';
+import { createDispatcher } from '../../../transport/tls.js';
 
 /** Logins of event sessions: a few quick attempts, since callers are waiting. */
 const LOGIN_RETRY: RetryOptions = { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 2_000, maxRetryAfterMs: 5_000 };

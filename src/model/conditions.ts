@@ -3,7 +3,7 @@
  * present; `Reconciling` and `Stalled` are present only while True. lastTransitionTime moves only
  * when a condition's status changes.
  */
-import type { Condition } from '../model/resources.js';
+import type { Condition } from './resources.js';
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 

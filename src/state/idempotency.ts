@@ -4,7 +4,7 @@
  * acts on the upstream twice. A repeat that arrives while the first is still running waits for it.
  */
 import type Database from 'better-sqlite3';
-import { openSqlite } from '../state/sqlite.js';
+import { openSqlite } from './sqlite.js';
 
 export interface StoredResult {
   status: number;

@@ -7,7 +7,7 @@ import {
   dateValueFormatter,
   formatDate,
   parseIsoValue,
-} from '../../src/events/date-format.js';
+} from '../../../src/connectors/kit/date-format.js';
 
 const at = (value: string): DateTimeParts => {
   const iso = parseIsoValue(value);

@@ -3,8 +3,8 @@
  * CRD definitions) and reads the API server's errors, for every piece that talks to the API: the source, the
  * status writer, run Events, Secrets, the leader Lease and the CLI verbs.
  */
-import type { Kind } from '../../model/resources.js';
-import { CRD_SPECS, GROUP, VERSION } from '../../schema/crd.js';
+import type { Kind } from '../model/resources.js';
+import { CRD_SPECS, GROUP, VERSION } from '../schema/crd.js';
 
 export { GROUP, VERSION };
 

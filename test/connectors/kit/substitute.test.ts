@@ -4,7 +4,7 @@
  * parsing the result: no value may add, remove or rename a field.
  */
 import { describe, expect, it } from 'vitest';
-import { dateValueFormatter } from '../../src/events/date-format.js';
+import { dateValueFormatter } from '../../../src/connectors/kit/date-format.js';
 import {
   bodyTemplateIsJson,
   DotSegmentError,
@@ -14,7 +14,7 @@ import {
   substituteText,
   substituteUrl,
   UnknownAttributeError,
-} from '../../src/events/substitute.js';
+} from '../../../src/connectors/kit/substitute.js';
 
 const url = { where: 'input.url' };
 const body = { where: 'input.body' };

@@ -5,8 +5,8 @@
  */
 import { rootCertificates } from 'node:tls';
 import { Agent } from 'undici';
-import type { RestConnector } from '../../generated/types.js';
-import { type SecretResolver, secretKey } from '../../secrets/resolver.js';
+import type { RestConnector } from '../generated/types.js';
+import { type SecretResolver, secretKey } from '../secrets/resolver.js';
 
 export const DEFAULT_CA_KEY = 'ca.crt';
 

@@ -15,7 +15,7 @@ import { httpError } from '../server/http-server.js';
 import type { Metrics } from '../server/metrics.js';
 import type { StatusStore } from '../state/status-store.js';
 import type { ResourceStore } from '../store/resource-store.js';
-import type { Idempotency } from './idempotency.js';
+import type { Idempotency } from '../state/idempotency.js';
 import { parseInvokeRequest } from './invoke-request.js';
 import type { InvocationLimits } from './limits.js';
 import { runTaskActivity } from './run-task-activity.js';
