@@ -36,7 +36,7 @@ module.exports = {
       name: 'connector-type-must-not-import-another-type',
       comment: 'a connector type folder uses connectors/kit and the contract (connectors/types.ts), never another type',
       severity: 'error',
-      from: { path: '^src/connectors/([^/]+)/' , pathNot: '^src/connectors/kit/' },
+      from: { path: '^src/connectors/([^/]+)/', pathNot: '^src/connectors/kit/' },
       to: { path: '^src/connectors/[^/]+/', pathNot: ['^src/connectors/$1/', '^src/connectors/kit/'] },
     },
     {

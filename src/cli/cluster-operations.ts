@@ -6,9 +6,9 @@
  * before the request has ended.
  */
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { ANNOTATIONS, type TaskStatus } from '../model/resources.js';
 import { apiErrorText, GROUP, PLURALS, VERSION } from '../kube/custom-resources.js';
 import { loadKubeConfig } from '../kube/kube-config.js';
+import { ANNOTATIONS, type TaskStatus } from '../model/resources.js';
 import { reportRun, runEnded } from './run-report.js';
 
 const PATCHES: Record<string, (now: string) => Record<string, unknown>> = {

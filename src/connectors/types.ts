@@ -4,10 +4,9 @@
  * this interface, so adding a type never changes them.
  */
 import type { Logger } from '../log/logger.js';
+import type { ExtractedRecord } from '../model/records.js';
 import type { Connector, SecretRef, Task, ConnectorType as TypeName, Usage } from '../model/resources.js';
 import type { SecretResolver } from '../secrets/resolver.js';
-
-import type { ExtractedRecord } from '../model/records.js';
 
 export { ExtractError, InvalidInvocationError } from '../model/errors.js';
 export type { Cursor, Cursors, ExtractedRecord, ExtractOutcome, RecordKind } from '../model/records.js';
@@ -49,7 +48,6 @@ export interface Extraction extends AsyncIterable<ExtractedRecord> {
   nextWatermark?(): Watermark | undefined;
 }
 
-
 export interface ConnectionCheck {
   ok: boolean;
   message: string;
@@ -81,7 +79,6 @@ export interface ActionResult {
   response: unknown;
   exception: string | null;
 }
-
 
 export type ActionHandler = (
   ctx: ActionContext,

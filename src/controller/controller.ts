@@ -10,13 +10,13 @@ import { connectorType } from '../connectors/registry.js';
 import type { Watermark } from '../connectors/types.js';
 import { type EngineDeps, type RunTrigger, runTask } from '../engine/run-task.js';
 import type { Logger } from '../log/logger.js';
+import { REASONS, setConditions } from '../model/conditions.js';
 import type { Connector, ConnectorStatus, Kind, Task, TaskRunSummary, TaskStatus } from '../model/resources.js';
 import { ANNOTATIONS, namespaceOf, refKey } from '../model/resources.js';
 import { type JobState, Scheduler } from '../scheduler/scheduler.js';
 import type { SecretResolver } from '../secrets/resolver.js';
 import type { StatusRecord, StatusStore } from '../state/status-store.js';
 import type { TaskCache } from '../state/task-cache.js';
-import { REASONS, setConditions } from '../model/conditions.js';
 import type { ResourceStore, StoredResource, StoreEvent } from '../store/resource-store.js';
 import type { Target } from '../targets/types.js';
 import {

@@ -7,8 +7,8 @@
  * over (renew deadline < lease duration).
  */
 import { CoordinationV1Api, type KubeConfig, type V1Lease, V1MicroTime } from '@kubernetes/client-node';
-import type { Logger } from '../log/logger.js';
 import { apiErrorCode } from '../kube/custom-resources.js';
+import type { Logger } from '../log/logger.js';
 
 export interface LeaderElectionOptions {
   kubeConfig: KubeConfig;

@@ -3,10 +3,11 @@
  * Serves the status API and `provisio get` without a running controller. A resource the controller
  * has not recorded yet still gets honest conditions (invalid, missing connector, not yet run).
  */
+
+import { REASONS, setConditions } from '../model/conditions.js';
 import type { Connector, Kind, Task } from '../model/resources.js';
 import { API_VERSION, namespaceOf, refKey } from '../model/resources.js';
 import type { StatusStore } from '../state/status-store.js';
-import { REASONS, setConditions } from '../model/conditions.js';
 import type { ResourceStore, StoredResource } from '../store/resource-store.js';
 import type { Diagnostic } from '../validation/diagnostics.js';
 import { connectorConditions, onlyConnectorRefFindings, taskConditions } from './task-status.js';

@@ -2,8 +2,9 @@
  * Computes a Task's and a Connector's status from what the controller knows: validation findings,
  * the referenced connector, the scheduler's state and the run records.
  */
-import type { Condition, Connector, ConnectorStatus, Task, TaskRunSummary, TaskStatus } from '../model/resources.js';
+
 import { type ConditionInput, REASONS } from '../model/conditions.js';
+import type { Condition, Connector, ConnectorStatus, Task, TaskRunSummary, TaskStatus } from '../model/resources.js';
 import type { StoredResource } from '../store/resource-store.js';
 import { formatDiagnostic } from '../validation/diagnostics.js';
 

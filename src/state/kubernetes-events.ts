@@ -5,10 +5,10 @@
  */
 import { CoreV1Api, type CoreV1Event, type KubeConfig } from '@kubernetes/client-node';
 import { runOutcome } from '../controller/task-status.js';
-import type { Logger } from '../log/logger.js';
-import { API_VERSION, namespaceOf, type Task, type TaskRunSummary } from '../model/resources.js';
 import { apiErrorCode } from '../kube/custom-resources.js';
+import type { Logger } from '../log/logger.js';
 import { REASONS } from '../model/conditions.js';
+import { API_VERSION, namespaceOf, type Task, type TaskRunSummary } from '../model/resources.js';
 
 export interface RunEventObjects {
   object(kind: 'Task', key: string): { metadata: { uid?: string; resourceVersion?: string } } | undefined;

@@ -8,9 +8,9 @@
  * survives a restart or a failover to another replica.
  */
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { apiErrorCode, apiErrorMessage, GROUP, PLURALS, VERSION } from '../kube/custom-resources.js';
 import type { Logger } from '../log/logger.js';
 import type { Kind } from '../model/resources.js';
-import { apiErrorCode, apiErrorMessage, GROUP, PLURALS, VERSION } from '../kube/custom-resources.js';
 import type { StatusRecord, StatusStore } from './status-store.js';
 
 type Status = Record<string, unknown>;

@@ -8,8 +8,8 @@
  * never a lost card.
  */
 import type Database from 'better-sqlite3';
-import type { RecordKind } from '../model/records.js';
 import type { Watermark } from '../connectors/types.js';
+import type { RecordKind } from '../model/records.js';
 import { openSqlite } from './sqlite.js';
 
 export interface TaskCacheMeta {

@@ -4,13 +4,13 @@
  * subqueries build on `getJson`; the connection check uses `probe`.
  */
 import type { Logger } from '../../log/logger.js';
+import { type HttpClient, type HttpResponse, statusText } from '../../transport/http-client.js';
+import { excerpt } from '../../transport/scrub.js';
 import { ExtractError } from '../types.js';
 import type { Authenticator, AuthState } from './auth.js';
 import type { CallBudget } from './budget.js';
-import { type HttpClient, type HttpResponse, statusText } from '../../transport/http-client.js';
 import { parseJsonBody } from './json.js';
 import { checkErrorMarker } from './records.js';
-import { excerpt } from '../../transport/scrub.js';
 import { describeRequest } from './url.js';
 
 export interface ApiResponse {

@@ -6,11 +6,11 @@
 import type { RestAuth, RestDynamicToken } from '../../generated/types.js';
 import type { Logger } from '../../log/logger.js';
 import { type SecretData, SecretNotFoundError, type SecretResolver } from '../../secrets/resolver.js';
-import { ExtractError } from '../types.js';
 import { type HttpClient, statusText } from '../../transport/http-client.js';
+import { excerpt, type SecretScrubber } from '../../transport/scrub.js';
+import { ExtractError } from '../types.js';
 import { parseJsonBody } from './json.js';
 import { isRecord, readMarker } from './records.js';
-import { excerpt, type SecretScrubber } from '../../transport/scrub.js';
 
 /** Credentials as sent with one request; handed back on a 401 so that a refresh happens only once. */
 export interface AuthState {

@@ -3,9 +3,10 @@
  * proves the server is reachable (a 404 or a 429 too); 401/403 and 5xx are failures, reported with
  * what happened.
  */
-import type { ConnectionCheck, ExtractContext } from '../types.js';
+
 import { statusText } from '../../transport/http-client.js';
 import { excerpt } from '../../transport/scrub.js';
+import type { ConnectionCheck, ExtractContext } from '../types.js';
 import { openSession, type RestRuntimeOptions } from './session.js';
 import { describeRequest } from './url.js';
 

@@ -3,8 +3,8 @@
  * so that the rest of the folder works with complete, validated settings.
  */
 import type { RestConnector, RestPagination, RestSource } from '../../generated/types.js';
-import type { Connector, Task } from '../../model/resources.js';
 import { parseDuration } from '../../model/duration.js';
+import type { Connector, Task } from '../../model/resources.js';
 import { ExtractError } from '../types.js';
 
 export const DEFAULT_TIMEOUT = '30s';

@@ -5,9 +5,9 @@ import { restCall } from './actions/index.js';
 import { checkRestConnection } from './check.js';
 import { extractRest } from './extract.js';
 
+export type { RetryOptions } from '../../transport/http-client.js';
 export { checkRestConnection } from './check.js';
 export { extractRest } from './extract.js';
-export type { RetryOptions } from '../../transport/http-client.js';
 export type { RestRuntimeOptions } from './session.js';
 
 export const restConnector: ConnectorType = {

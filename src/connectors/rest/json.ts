@@ -1,6 +1,7 @@
 /** JSON bodies: an empty body is "no content" (null); anything unparsable fails the run with the parser's reason. */
-import { ExtractError } from '../types.js';
+
 import { excerpt } from '../../transport/scrub.js';
+import { ExtractError } from '../types.js';
 
 export function parseJsonBody(text: string, where: string): unknown {
   if (text.trim() === '') return null;

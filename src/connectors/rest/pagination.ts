@@ -7,11 +7,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from '../../log/logger.js';
+import { headerValue } from '../../transport/http-client.js';
+import { findLink } from '../kit/paging/link-header.js';
 import { ExtractError } from '../types.js';
 import type { ApiResponse, RestApi } from './api.js';
 import type { PagingPlan } from './config.js';
-import { headerValue } from '../../transport/http-client.js';
-import { findLink } from '../kit/paging/link-header.js';
 import { readMarker } from './records.js';
 import { assertSameOrigin, describeRequest, withParams } from './url.js';
 

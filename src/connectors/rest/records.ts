@@ -3,8 +3,8 @@
  * value at a path (next links, page tokens, login tokens). Paths use the mapping-path syntax without `$.`.
  */
 import { PathError, readPath } from '../../model/mapping-path.js';
-import { ExtractError } from '../types.js';
 import { excerpt } from '../../transport/scrub.js';
+import { ExtractError } from '../types.js';
 
 export const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -9,14 +9,14 @@ import type { RestConnector } from '../../generated/types.js';
 import type { Logger } from '../../log/logger.js';
 import type { Connector } from '../../model/resources.js';
 import { SecretNotFoundError, type SecretResolver } from '../../secrets/resolver.js';
+import { DEFAULT_RETRY, HttpClient, type RetryOptions } from '../../transport/http-client.js';
+import { SecretScrubber } from '../../transport/scrub.js';
+import { createDispatcher } from '../../transport/tls.js';
 import { ExtractError } from '../types.js';
 import { mergeHeaders, RestApi } from './api.js';
 import { type Authenticator, createAuthenticator } from './auth.js';
 import { CallBudget } from './budget.js';
 import { restBlock, timeoutMs } from './config.js';
-import { DEFAULT_RETRY, HttpClient, type RetryOptions } from '../../transport/http-client.js';
-import { SecretScrubber } from '../../transport/scrub.js';
-import { createDispatcher } from '../../transport/tls.js';
 
 /** Knobs for tests and embedders; production uses the defaults. */
 export interface RestRuntimeOptions {

@@ -16,6 +16,7 @@ import {
   makeInformer,
 } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
+import { apiErrorText, GROUP, PLURALS, VERSION } from '../../kube/custom-resources.js';
 import type { Logger } from '../../log/logger.js';
 import { API_VERSION, type Connector, KINDS, type Kind, keyOf, type Task } from '../../model/resources.js';
 import type { SecretResolver } from '../../secrets/resolver.js';
@@ -25,7 +26,6 @@ import { parseDocuments } from '../../validation/documents.js';
 import { validateDocuments } from '../../validation/validate.js';
 import type { ResourceSource } from '../source.js';
 import { StoreSync } from '../store-sync.js';
-import { apiErrorText, GROUP, PLURALS, VERSION } from '../../kube/custom-resources.js';
 
 const PAGE_SIZE = 500;
 

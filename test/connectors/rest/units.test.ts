@@ -1,16 +1,16 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${key} and ${token} are the schema's login placeholders
 /** The pure helpers of the REST connector: durations, URLs, Link headers, Retry-After, markers, placeholders. */
 import { describe, expect, it } from 'vitest';
+import { findLink, parseLinkHeader } from '../../../src/connectors/kit/paging/link-header.js';
 import { mergeHeaders } from '../../../src/connectors/rest/api.js';
 import { fillLoginBody } from '../../../src/connectors/rest/auth.js';
 import { pagingPlan } from '../../../src/connectors/rest/config.js';
-import { backoffMs, DEFAULT_RETRY, retryAfterMs } from '../../../src/transport/http-client.js';
-import { findLink, parseLinkHeader } from '../../../src/connectors/kit/paging/link-header.js';
 import { checkErrorMarker, readMarker, selectRows, selectSubqueryValue } from '../../../src/connectors/rest/records.js';
-import { excerpt, SecretScrubber } from '../../../src/transport/scrub.js';
 import { expandSubquery, mapOrdered } from '../../../src/connectors/rest/subqueries.js';
 import { joinUrl, withParams } from '../../../src/connectors/rest/url.js';
 import { ExtractError } from '../../../src/connectors/types.js';
+import { backoffMs, DEFAULT_RETRY, retryAfterMs } from '../../../src/transport/http-client.js';
+import { excerpt, SecretScrubber } from '../../../src/transport/scrub.js';
 
 describe('joinUrl', () => {
   it('joins with exactly one slash', () => {

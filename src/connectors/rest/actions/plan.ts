@@ -3,9 +3,10 @@
  * rather than per invocation: the base URL and task prefix, the timeout, the date formatters, the static
  * headers. The store replaces a resource object when it changes, so a WeakMap keyed by the task is enough.
  */
-import { dateValueFormatter } from '../../kit/date-format.js';
-import type { Connector, Task } from '../../../model/resources.js';
+
 import { parseDuration } from '../../../model/duration.js';
+import type { Connector, Task } from '../../../model/resources.js';
+import { dateValueFormatter } from '../../kit/date-format.js';
 import { mergeHeaders } from '../api.js';
 import { taskPrefix, type UrlBase, urlBase } from './call-url.js';
 

@@ -9,6 +9,8 @@
  * DELETE once after a connection reset, and any method once after a 401 with a fresh dynamic token (a 401
  * means the request was not processed).
  */
+
+import { classify, errorCode } from '../../../transport/http-client.js';
 import {
   bodyTemplateIsJson,
   DotSegmentError,
@@ -21,7 +23,6 @@ import type { ActionContext, ActionResult, InvokeData } from '../../types.js';
 import { InvalidInvocationError } from '../../types.js';
 import { mergeHeaders } from '../api.js';
 import type { AuthState } from '../auth.js';
-import { classify, errorCode } from '../../../transport/http-client.js';
 import { callUrl, checkUrlText } from './call-url.js';
 import { type CallInput, IDEMPOTENT, readInput } from './input.js';
 import { responseValue, scrubbedResponse, statusException } from './outcome.js';

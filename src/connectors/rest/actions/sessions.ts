@@ -12,12 +12,12 @@ import type { RestConnector } from '../../../generated/types.js';
 import type { Logger } from '../../../log/logger.js';
 import type { Connector } from '../../../model/resources.js';
 import type { SecretResolver } from '../../../secrets/resolver.js';
-import type { Authenticator } from '../auth.js';
-import { restBlock } from '../config.js';
 import type { RetryOptions } from '../../../transport/http-client.js';
 import { SecretScrubber } from '../../../transport/scrub.js';
-import { authenticatedHttp } from '../session.js';
 import { createDispatcher } from '../../../transport/tls.js';
+import type { Authenticator } from '../auth.js';
+import { restBlock } from '../config.js';
+import { authenticatedHttp } from '../session.js';
 
 /** Logins of event sessions: a few quick attempts, since callers are waiting. */
 const LOGIN_RETRY: RetryOptions = { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 2_000, maxRetryAfterMs: 5_000 };
