@@ -21,7 +21,7 @@ const layerRules = LAYERS.slice(1).map((_, i) => {
   const below = LAYERS[level];
   const above = LAYERS.slice(0, level).flat();
   return {
-    name: `layer-${level + 1}-${below.join('-')}-must-not-import-${above.join('-')}`,
+    name: level === 1 ? 'layer-2-must-not-import-layer-1' : `layer-${level + 1}-must-not-import-layers-1-to-${level}`,
     comment: `${below.join(', ')} (layer ${level + 1}) may not import ${above.join(', ')} (layers above it, DESIGN §4)`,
     severity: 'error',
     from: { path: folders(below) },

@@ -4,17 +4,15 @@
  * this interface, so adding a type never changes them.
  */
 import type { Logger } from '../log/logger.js';
-import type { ExtractedRecord } from '../model/records.js';
+import type { Cursors, ExtractedRecord, ExtractOutcome } from '../model/records.js';
 import type { Connector, SecretRef, Task, ConnectorType as TypeName, Usage } from '../model/resources.js';
+
+export type MappingsType = NonNullable<Task['spec']['mappingsType']>;
+
 import type { SecretResolver } from '../secrets/resolver.js';
 
-export { ExtractError, InvalidInvocationError } from '../model/errors.js';
+export { ExtractError, InvalidInvocationError, ResyncRequired } from '../model/errors.js';
 export type { Cursor, Cursors, ExtractedRecord, ExtractOutcome, RecordKind } from '../model/records.js';
-
-export interface Watermark {
-  time?: string;
-  token?: string;
-}
 
 export interface ExtractProgress {
   records: number;
@@ -32,20 +30,25 @@ interface TaskWorkContext {
 }
 
 export interface ExtractContext extends TaskWorkContext {
-  /** full or incremental; incremental runs receive the watermark of the last successful load. */
+  /**
+   * full or incremental. Incremental runs receive, per kind, the cursor the connector handed over after the
+   * last successful load; a kind without one (first run, or a ResyncRequired) is read in full.
+   */
   mode: 'full' | 'incremental';
-  watermark?: Watermark;
+  cursors: Cursors;
   /** Called as the extract advances; feeds status counters and progress bars. */
   progress(p: ExtractProgress): void;
 }
 
 /**
- * An extract streams records. It throws ExtractError when the source failed or the data is
- * incomplete; the engine then loads nothing further and never marks deletions.
+ * An extract streams records. It throws ExtractError when the source failed (the engine loads what came
+ * before and never marks deletions), and ResyncRequired when a kind's cursor is expired or invalid (the
+ * engine reads that kind in full once). After the last record it declares, through `outcome()`, whether
+ * the extract is complete: only a complete extract lets the engine mark deletions.
  */
 export interface Extraction extends AsyncIterable<ExtractedRecord> {
-  /** Watermark to store once the load of this extract succeeded (incremental sources). */
-  nextWatermark?(): Watermark | undefined;
+  /** Called once iteration ended without an error. */
+  outcome(): ExtractOutcome;
 }
 
 export interface ConnectionCheck {
@@ -86,12 +89,34 @@ export type ActionHandler = (
   data: InvokeData,
 ) => Promise<ActionResult>;
 
+/** A finding of a connector type's own validation rules, at a field path of the resource. */
+export interface TypeFinding {
+  path: Array<string | number>;
+  /** `key`: the finding is about the field's name (an unknown block), not its value. */
+  at?: 'value' | 'key';
+  severity: 'error' | 'warning';
+  message: string;
+}
+
 export interface ConnectorType {
   type: TypeName;
   /** Task usages this type supports (the validator refuses others). */
   usages: readonly Usage[];
   /** Whether `fetch: incremental` is supported. */
   incremental: boolean;
+  /** The task `mappingsType`s this type can load (REST loads generic objects; Graph, SCIM and LDAP all four). */
+  mappingsTypes: readonly MappingsType[];
+  /** Checks of a connector block the schema cannot say (inline credentials, ...). */
+  validateConnector?(connector: Connector): TypeFinding[];
+  /** Checks of a task's source block against its connector (subquery templates, ...). */
+  validateTask?(task: Task, connector: Connector): TypeFinding[];
+  /** Mapping paths the task may use although they are not plain attributes of a record (subquery prefixes). */
+  mappingPrefixes?(task: Task): readonly string[];
+  /**
+   * Drops what the type keeps per connector between calls (event-call sessions, tokens). The controller
+   * calls it when the connector or one of its secrets changes, or the connector goes away.
+   */
+  evictSessions?(namespace: string, name: string): void;
   /** Every secret the connector block references, for validation and secret watching. */
   secretRefs(connector: Connector): Array<{ ref: SecretRef; field: string[] }>;
   /** Scheduled extract; absent for types that cannot run scheduled tasks yet. */

@@ -7,7 +7,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { connectorType } from '../connectors/registry.js';
-import type { Watermark } from '../connectors/types.js';
 import { type EngineDeps, type RunTrigger, runTask } from '../engine/run-task.js';
 import type { Logger } from '../log/logger.js';
 import { REASONS, setConditions } from '../model/conditions.js';
@@ -321,7 +320,8 @@ export class Controller {
     else delete status.nextRunTime;
     const meta = this.opts.cache.meta(key);
     status.cache = { ...(meta.clearedAt ? { clearedAt: meta.clearedAt } : {}), entries: this.opts.cache.entries(key) };
-    if (meta.watermark) status.watermark = meta.watermark;
+    if (Object.keys(meta.cursors).length > 0) status.cursors = meta.cursors;
+    else delete status.cursors;
     status.conditions = setConditions(
       status.conditions,
       taskConditions(stored, blocker, status, suspended),
@@ -427,7 +427,7 @@ export class Controller {
   /**
    * After a failover, or a restart on a fresh disk: the task cache says what this replica loaded, but another
    * replica may have loaded since. Trusting it could skip a record that changed back to what this cache
-   * remembers, so it is cleared (the next run loads every record once) and the incremental watermark is taken
+   * remembers, so it is cleared (the next run loads every record once) and the incremental cursors are taken
    * from status, where every leader records it.
    */
   private adoptRunsOfOtherReplicas(): void {
@@ -437,7 +437,7 @@ export class Controller {
       const meta = this.opts.cache.meta(stored.key);
       if (!lastRun || meta.lastRunId === lastRun) continue;
       this.opts.cache.clear(stored.key, this.now());
-      if (status?.watermark) this.opts.cache.setWatermark(stored.key, status.watermark as Watermark);
+      if (status?.cursors) this.opts.cache.setCursors(stored.key, status.cursors);
       this.opts.cache.setLastRun(stored.key, lastRun);
       this.opts.log.info(
         { task: stored.key, run: lastRun },

@@ -11,7 +11,7 @@
  */
 import { join } from 'node:path';
 import { connectorType } from '../connectors/registry.js';
-import { ExtractError, type RecordKind, type Watermark } from '../connectors/types.js';
+import { type Cursors, ExtractError, type ExtractOutcome, type RecordKind } from '../connectors/types.js';
 import type { Logger } from '../log/logger.js';
 import { parseDuration } from '../model/duration.js';
 import type { Connector, Task, TaskMapping, TaskRunSummary } from '../model/resources.js';
@@ -130,7 +130,9 @@ export async function runTask(deps: EngineDeps, req: RunRequest): Promise<TaskRu
   // Keys a run must never mark deleted although the cache did not record them as seen.
   const protectedKeys = new Map<RecordKind, Set<string>>();
   const pending = new Map<RecordKind, PendingCard[]>();
-  let nextWatermark: Watermark | undefined;
+  let outcome: ExtractOutcome | undefined;
+  const incremental = task.spec.fetch === 'incremental';
+  const cursors: Cursors = incremental ? deps.cache.meta(taskKey).cursors : {};
   let targetRefusals = 0;
 
   prepareCache(deps.cache, task, taskKey, now(), log);
@@ -228,8 +230,8 @@ export async function runTask(deps: EngineDeps, req: RunRequest): Promise<TaskRu
       secrets: deps.secrets,
       signal,
       log,
-      mode: task.spec.fetch === 'incremental' && deps.cache.meta(taskKey).watermark ? 'incremental' : 'full',
-      watermark: deps.cache.meta(taskKey).watermark,
+      mode: incremental && Object.keys(cursors).length > 0 ? 'incremental' : 'full',
+      cursors,
       progress: (p) => {
         extract.apiCalls = p.apiCalls;
         progress();
@@ -271,12 +273,15 @@ export async function runTask(deps: EngineDeps, req: RunRequest): Promise<TaskRu
     throwIfAborted(signal, req.signal);
     for (const kind of pending.keys()) await flush(kind);
     await settleWrites();
-    nextWatermark = extraction.nextWatermark?.();
-    extract.status = 'Succeeded';
+    outcome = extraction.outcome();
+    extract.status = outcome.complete ? 'Succeeded' : 'Incomplete';
     extract.completionTime = now().toISOString();
-    extract.info = readSummary(extract);
+    extract.info = outcome.complete ? readSummary(extract) : `${outcome.reason}; ${readSummary(extract)}`;
 
-    if (task.spec.fetch !== 'incremental') {
+    if (!outcome.complete) {
+      load.info = 'deletion marking skipped: the extract is incomplete';
+      log.warn({ reason: outcome.reason }, `extract incomplete (${outcome.reason}): deletion marking skipped`);
+    } else if (!incremental) {
       for (const [kind, m] of mappings) {
         const block = task.spec.mappings?.[KIND_BLOCK[kind]] as TaskMapping;
         if (!block.onDeleted || !block.taskIdAttribute) continue;
@@ -294,8 +299,9 @@ export async function runTask(deps: EngineDeps, req: RunRequest): Promise<TaskRu
         );
       }
     }
-    if (nextWatermark !== undefined || task.spec.fetch === 'incremental') {
-      deps.cache.setWatermark(taskKey, nextWatermark ?? { time: run.startTime });
+    // Cursors advance only after the load succeeded; a kind the connector left out keeps its cursor.
+    if (incremental && targetRefusals === 0 && outcome.cursors) {
+      deps.cache.setCursors(taskKey, { ...cursors, ...outcome.cursors });
     }
     // Source rows that cannot load are reported but do not fail the run; cards the target refused do.
     load.status = targetRefusals > 0 ? 'Failed' : 'Succeeded';

@@ -1824,7 +1824,7 @@ export const taskSchema: JsonSchema = {
             "incremental"
           ],
           "default": "full",
-          "description": "full reads everything on every run; incremental reads what changed since the watermark (msgraph and ldap only; the first run is full)."
+          "description": "full reads everything on every run; incremental reads what changed since the last successful load, from a cursor per record kind (msgraph and ldap only; the first run is full)."
         },
         "timeout": {
           "$ref": "#/definitions/Duration",
@@ -2055,17 +2055,19 @@ export const taskSchema: JsonSchema = {
           },
           "description": "The last runs, newest first."
         },
-        "watermark": {
+        "cursors": {
           "type": "object",
-          "description": "Incremental fetch state; a cache clear does not reset it.",
+          "description": "Incremental fetch state, one opaque cursor per record kind (a Graph deltaLink, an LDAP uSN, a timestamp), stored after a successful load; a cache clear does not reset it.",
+          "additionalProperties": false,
           "properties": {
-            "time": {
-              "type": "string",
-              "description": "Changes after this time are read next."
+            "identity": {
+              "type": "string"
             },
-            "token": {
-              "type": "string",
-              "description": "Opaque delta token of the source."
+            "access": {
+              "type": "string"
+            },
+            "generic": {
+              "type": "string"
             }
           }
         },

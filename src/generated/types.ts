@@ -451,7 +451,7 @@ export interface TaskSpec {
   suspend?: boolean;
   schedule?: TaskSchedule;
   /**
-   * full reads everything on every run; incremental reads what changed since the watermark (msgraph and ldap only; the first run is full).
+   * full reads everything on every run; incremental reads what changed since the last successful load, from a cursor per record kind (msgraph and ldap only; the first run is full).
    */
   fetch?: 'full' | 'incremental';
   timeout?: Duration;
@@ -800,17 +800,12 @@ export interface TaskStatus {
    */
   history?: TaskRunSummary[];
   /**
-   * Incremental fetch state; a cache clear does not reset it.
+   * Incremental fetch state, one opaque cursor per record kind (a Graph deltaLink, an LDAP uSN, a timestamp), stored after a successful load; a cache clear does not reset it.
    */
-  watermark?: {
-    /**
-     * Changes after this time are read next.
-     */
-    time?: string;
-    /**
-     * Opaque delta token of the source.
-     */
-    token?: string;
+  cursors?: {
+    identity?: string;
+    access?: string;
+    generic?: string;
   };
   /**
    * Task cache state.

@@ -3,6 +3,7 @@
  * conditions and Events carry) and whether trying again can help (`retryable`) or the resource is stalled
  * until someone changes it. Run outcomes and HTTP answers are worked out from these, once.
  */
+import type { RecordKind } from './records.js';
 
 /** Why a run, or one phase of it, did not succeed. */
 export type RunFailureReason =
@@ -57,6 +58,19 @@ export class ExtractError extends RunFailure {
 
   get status(): 'Failed' | 'Incomplete' {
     return this.reason === 'ExtractIncomplete' ? 'Incomplete' : 'Failed';
+  }
+}
+
+/**
+ * A kind's cursor is expired or invalid (Graph answers 410 to a stale deltaLink, an LDAP server lost the
+ * uSN). The engine drops that kind's cursor and reads the kind in full once, in the same run.
+ */
+export class ResyncRequired extends ProvisioError {
+  constructor(
+    readonly kind: RecordKind,
+    message: string,
+  ) {
+    super(message, 'ResyncRequired', true);
   }
 }
 

@@ -8,15 +8,15 @@
  * never a lost card.
  */
 import type Database from 'better-sqlite3';
-import type { Watermark } from '../connectors/types.js';
-import type { RecordKind } from '../model/records.js';
+import type { Cursors, RecordKind } from '../model/records.js';
 import { openSqlite } from './sqlite.js';
 
 export interface TaskCacheMeta {
   mappingHash?: string;
   clearedAt?: string;
   clearRequested: boolean;
-  watermark?: Watermark;
+  /** Incremental cursors per kind, as of the last successful load. */
+  cursors: Cursors;
   /** The last run whose loads this cache reflects (see Controller: a run on another replica invalidates it). */
   lastRunId?: string;
 }
@@ -47,6 +47,8 @@ export class TaskCache {
     // Added after the first release: state directories created before it lack the column.
     const columns = this.db.prepare<[], { name: string }>('PRAGMA table_info(task_meta)').all();
     if (!columns.some((c) => c.name === 'last_run')) this.db.exec('ALTER TABLE task_meta ADD COLUMN last_run TEXT');
+    // Cursors replaced the single watermark (engine v2); the old column stays unread.
+    if (!columns.some((c) => c.name === 'cursors')) this.db.exec('ALTER TABLE task_meta ADD COLUMN cursors TEXT');
     this.lookupMany = this.db
       .prepare<[string, string, string], [string, string]>(
         'SELECT key, hash FROM task_cache WHERE task = ? AND kind = ? AND key IN (SELECT value FROM json_each(?))',
@@ -80,16 +82,16 @@ export class TaskCache {
           mapping_hash: string | null;
           cleared_at: string | null;
           clear_requested: number;
-          watermark: string | null;
+          cursors: string | null;
           last_run: string | null;
         }
-      >('SELECT mapping_hash, cleared_at, clear_requested, watermark, last_run FROM task_meta WHERE task = ?')
+      >('SELECT mapping_hash, cleared_at, clear_requested, cursors, last_run FROM task_meta WHERE task = ?')
       .get(task);
     return {
       mappingHash: row?.mapping_hash ?? undefined,
       clearedAt: row?.cleared_at ?? undefined,
       clearRequested: row?.clear_requested === 1,
-      watermark: row?.watermark ? (JSON.parse(row.watermark) as Watermark) : undefined,
+      cursors: row?.cursors ? (JSON.parse(row.cursors) as Cursors) : {},
       lastRunId: row?.last_run ?? undefined,
     };
   }
@@ -111,7 +113,7 @@ export class TaskCache {
     this.upsertMeta(task, 'clear_requested', 1);
   }
 
-  /** Empties the task's cache. The watermark is kept: a cache clear does not reset incremental state. */
+  /** Empties the task's cache. The cursors are kept: a cache clear does not reset incremental state. */
   clear(task: string, at: Date): void {
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM task_cache WHERE task = ?').run(task);
@@ -124,8 +126,9 @@ export class TaskCache {
     this.upsertMeta(task, 'last_run', runId);
   }
 
-  setWatermark(task: string, watermark: Watermark | undefined): void {
-    this.upsertMeta(task, 'watermark', watermark ? JSON.stringify(watermark) : null);
+  /** Replaces the task's cursors (the engine merges what a run handed over with what it kept). */
+  setCursors(task: string, cursors: Cursors): void {
+    this.upsertMeta(task, 'cursors', Object.keys(cursors).length > 0 ? JSON.stringify(cursors) : null);
   }
 
   /** Whether the task has no entries at all (new, or just cleared): lookups can be skipped. */

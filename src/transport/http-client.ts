@@ -7,10 +7,10 @@
 import { STATUS_CODES } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Dispatcher, request } from 'undici';
-import { describeRequest } from '../connectors/rest/url.js';
-import { ExtractError } from '../connectors/types.js';
 import type { Logger } from '../log/logger.js';
+import { ExtractError } from '../model/errors.js';
 import { excerpt } from './scrub.js';
+import { describeRequest } from './url.js';
 
 export type HttpMethod = 'GET' | 'POST';
 

@@ -238,13 +238,13 @@ describe('the task cache', () => {
     expect(fx.cache.meta('iga/hr-employees').clearedAt).toBe('2026-11-20T12:01:00.000Z');
   });
 
-  it('is cleared on request at the next run start, keeping the watermark', async () => {
+  it('is cleared on request at the next run start, keeping the incremental cursors', async () => {
     await run(employeeTask());
-    fx.cache.setWatermark('iga/hr-employees', { time: '2026-11-01T00:00:00Z' });
+    fx.cache.setCursors('iga/hr-employees', { generic: 'delta-token-7' });
     fx.cache.requestClear('iga/hr-employees');
     const r = await run(employeeTask());
     expect(r.load).toMatchObject({ updated: 25, unchanged: 0 });
-    expect(fx.cache.meta('iga/hr-employees').watermark).toEqual({ time: '2026-11-01T00:00:00Z' });
+    expect(fx.cache.meta('iga/hr-employees').cursors).toEqual({ generic: 'delta-token-7' });
     expect(fx.cache.meta('iga/hr-employees').clearRequested).toBe(false);
   });
 

@@ -11,5 +11,6 @@ export const ldapConnector: ConnectorType = {
   type: 'ldap',
   usages: ['scheduled', 'event', 'authentication'],
   incremental: true,
+  mappingsTypes: ['identityAndAccess', 'identity', 'access', 'generic'],
   secretRefs: connectorSecretRefs('ldap'),
 };

@@ -11,5 +11,6 @@ export const m42Connector: ConnectorType = {
   type: 'm42',
   usages: ['scheduled', 'event'],
   incremental: false,
+  mappingsTypes: ['generic'],
   secretRefs: connectorSecretRefs('m42'),
 };

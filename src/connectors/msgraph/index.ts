@@ -11,5 +11,6 @@ export const msgraphConnector: ConnectorType = {
   type: 'msgraph',
   usages: ['scheduled', 'event', 'authentication'],
   incremental: true,
+  mappingsTypes: ['identityAndAccess', 'identity', 'access', 'generic'],
   secretRefs: connectorSecretRefs('msgraph'),
 };

@@ -6,12 +6,12 @@
 import type { Logger } from '../../log/logger.js';
 import { type HttpClient, type HttpResponse, statusText } from '../../transport/http-client.js';
 import { excerpt } from '../../transport/scrub.js';
+import { describeRequest } from '../../transport/url.js';
 import { ExtractError } from '../types.js';
 import type { Authenticator, AuthState } from './auth.js';
 import type { CallBudget } from './budget.js';
 import { parseJsonBody } from './json.js';
 import { checkErrorMarker } from './records.js';
-import { describeRequest } from './url.js';
 
 export interface ApiResponse {
   url: URL;

@@ -6,9 +6,9 @@
 
 import { statusText } from '../../transport/http-client.js';
 import { excerpt } from '../../transport/scrub.js';
+import { describeRequest } from '../../transport/url.js';
 import type { ConnectionCheck, ExtractContext } from '../types.js';
 import { openSession, type RestRuntimeOptions } from './session.js';
-import { describeRequest } from './url.js';
 
 export async function checkRestConnection(
   ctx: Omit<ExtractContext, 'task' | 'mode' | 'progress'>,

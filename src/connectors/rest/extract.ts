@@ -3,22 +3,28 @@
  * subqueries (a few rows at a time, yielded in source order), progress reported after every page.
  * Nothing beyond the current page is held in memory.
  */
-import type { ExtractContext, ExtractedRecord, Extraction } from '../types.js';
+
+import { describeRequest, joinUrl } from '../../transport/url.js';
+import type { ExtractContext, ExtractedRecord, Extraction, ExtractOutcome } from '../types.js';
 import { ExtractError } from '../types.js';
 import { DEFAULT_SAFETY_THRESHOLD, pagingPlan, restBlock, restSource } from './config.js';
 import { paginate } from './pagination.js';
 import { isRecord, selectRows } from './records.js';
 import { openSession, type RestRuntimeOptions } from './session.js';
 import { mapOrdered, withSubqueries } from './subqueries.js';
-import { describeRequest, joinUrl } from './url.js';
 
 export const DEFAULT_SUBQUERY_CONCURRENCY = 4;
 
 export function extractRest(ctx: ExtractContext, options: RestRuntimeOptions = {}): Extraction {
-  return { [Symbol.asyncIterator]: () => run(ctx, options) };
+  const outcome: ExtractOutcome = { complete: true };
+  return { [Symbol.asyncIterator]: () => run(ctx, options, outcome), outcome: () => outcome };
 }
 
-async function* run(ctx: ExtractContext, options: RestRuntimeOptions): AsyncGenerator<ExtractedRecord> {
+async function* run(
+  ctx: ExtractContext,
+  options: RestRuntimeOptions,
+  outcome: ExtractOutcome,
+): AsyncGenerator<ExtractedRecord> {
   const source = restSource(ctx.task);
   const rest = restBlock(ctx.connector);
   const plan = pagingPlan(rest);

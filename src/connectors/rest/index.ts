@@ -14,6 +14,7 @@ export const restConnector: ConnectorType = {
   type: 'rest',
   usages: ['scheduled', 'event'],
   incremental: false,
+  mappingsTypes: ['generic'],
   secretRefs: connectorSecretRefs('rest'),
   extract: (ctx) => extractRest(ctx),
   checkConnection: (ctx) => checkRestConnection(ctx),

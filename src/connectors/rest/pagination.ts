@@ -8,12 +8,12 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../../log/logger.js';
 import { headerValue } from '../../transport/http-client.js';
+import { assertSameOrigin, describeRequest, withParams } from '../../transport/url.js';
 import { findLink } from '../kit/paging/link-header.js';
 import { ExtractError } from '../types.js';
 import type { ApiResponse, RestApi } from './api.js';
 import type { PagingPlan } from './config.js';
 import { readMarker } from './records.js';
-import { assertSameOrigin, describeRequest, withParams } from './url.js';
 
 export interface Page {
   /** 0 for the first page. */

@@ -4,11 +4,11 @@
  * template string, which is how mappings address it (`/employees/{id}/groups.0.name`).
  */
 import type { Logger } from '../../log/logger.js';
+import { joinUrl } from '../../transport/url.js';
 import type { RestApi } from './api.js';
 import type { PagingPlan } from './config.js';
 import { paginate } from './pagination.js';
 import { selectSubqueryValue } from './records.js';
-import { joinUrl } from './url.js';
 
 export type Expanded = { query: string } | { missing: string };
 

@@ -11,5 +11,6 @@ export const scimConnector: ConnectorType = {
   type: 'scim',
   usages: ['scheduled'],
   incremental: false,
+  mappingsTypes: ['identityAndAccess', 'identity', 'access', 'generic'],
   secretRefs: connectorSecretRefs('scim'),
 };

@@ -11,5 +11,6 @@ export const scriptConnector: ConnectorType = {
   type: 'script',
   usages: ['scheduled', 'event'],
   incremental: false,
+  mappingsTypes: ['generic'],
   secretRefs: connectorSecretRefs('script'),
 };

@@ -50,6 +50,7 @@ export function context(
     signal: extra.signal ?? new AbortController().signal,
     log: extra.log ?? silentLogger,
     mode: 'full',
+    cursors: {},
     progress: (p) => progressCalls.push({ ...p }),
     progressCalls,
   };

@@ -7,10 +7,10 @@ import { fillLoginBody } from '../../../src/connectors/rest/auth.js';
 import { pagingPlan } from '../../../src/connectors/rest/config.js';
 import { checkErrorMarker, readMarker, selectRows, selectSubqueryValue } from '../../../src/connectors/rest/records.js';
 import { expandSubquery, mapOrdered } from '../../../src/connectors/rest/subqueries.js';
-import { joinUrl, withParams } from '../../../src/connectors/rest/url.js';
 import { ExtractError } from '../../../src/connectors/types.js';
 import { backoffMs, DEFAULT_RETRY, retryAfterMs } from '../../../src/transport/http-client.js';
 import { excerpt, SecretScrubber } from '../../../src/transport/scrub.js';
+import { joinUrl, withParams } from '../../../src/transport/url.js';
 
 describe('joinUrl', () => {
   it('joins with exactly one slash', () => {

@@ -4,7 +4,7 @@
  * re-encoding what the user wrote: `URLSearchParams` would rewrite `$filter=a eq 'b'` as
  * `%24filter=a+eq+%27b%27`, which some APIs (OData among them) read differently.
  */
-import { ExtractError } from '../types.js';
+import { ExtractError } from '../model/errors.js';
 
 const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\//i;
 
