@@ -1385,6 +1385,15 @@ export const taskSchema: JsonSchema = {
             "boolean"
           ],
           "description": "Value used when the path yields nothing."
+        },
+        "references": {
+          "type": "string",
+          "enum": [
+            "identity",
+            "access",
+            "generic"
+          ],
+          "description": "The kind of record this attribute's values are keys of (a user's groups: access). The engine loads that kind first; the target stores the keys as its own references."
         }
       },
       "title": "TaskAttributeMapping"
@@ -1515,7 +1524,7 @@ export const taskSchema: JsonSchema = {
         },
         "onDeleted": {
           "type": "object",
-          "description": "Deletion marking: cards of this task that a full run did not see get attribute = value.",
+          "description": "Deletion marking: cards of this task that complete full runs did not see (deletion.confirmRuns in a row), and records the source reports deleted in any fetch mode, get attribute = value.",
           "additionalProperties": false,
           "required": [
             "attribute",
@@ -1530,6 +1539,10 @@ export const taskSchema: JsonSchema = {
             "value": {
               "type": "string",
               "description": "Value that marks it, such as Deleted."
+            },
+            "restoreValue": {
+              "type": "string",
+              "description": "Value the attribute gets when the record of a marked card comes back, such as Active; without it the attribute is cleared."
             }
           }
         },
@@ -1676,6 +1689,14 @@ export const taskSchema: JsonSchema = {
             "deleted": {
               "type": "integer",
               "description": "Cards marked deleted."
+            },
+            "restored": {
+              "type": "integer",
+              "description": "Cards marked deleted before whose record came back; their deletion marking was undone."
+            },
+            "missing": {
+              "type": "integer",
+              "description": "Records missing from this complete run but not marked yet, waiting for deletion.confirmRuns."
             },
             "failed": {
               "type": "integer",
@@ -1868,6 +1889,13 @@ export const taskSchema: JsonSchema = {
               "maximum": 1,
               "default": 0.2,
               "description": "Largest share of this task's cards one run may mark deleted; more fails the run and marks nothing."
+            },
+            "confirmRuns": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 10,
+              "default": 1,
+              "description": "How many consecutive complete full runs a record must be missing from before its card is marked deleted. 1 marks a leaver at the next full run (the seeds' behaviour); 2 is recommended for offset- or page-numbered sources, where a record removed during a run shifts the pages."
             }
           }
         },
@@ -1948,11 +1976,6 @@ export const taskSchema: JsonSchema = {
           "rule": "!has(self.fetch) || self.fetch != 'incremental' || (has(self.source) && (has(self.source.msgraph) || has(self.source.ldap)))",
           "message": "fetch: incremental is only supported for msgraph and ldap sources",
           "fieldPath": ".fetch"
-        },
-        {
-          "rule": "!has(self.fetch) || self.fetch == 'full' || !has(self.mappings) || !((has(self.mappings.generic) && has(self.mappings.generic.onDeleted)) || (has(self.mappings.identity) && has(self.mappings.identity.onDeleted)) || (has(self.mappings.access) && has(self.mappings.access.onDeleted)))",
-          "message": "onDeleted (deletion marking) is only allowed with fetch: full",
-          "fieldPath": ".mappings"
         },
         {
           "rule": "!has(self.mappings) || self.mappingsType != 'generic' || has(self.mappings.generic)",

@@ -476,6 +476,10 @@ export interface TaskSpec {
      * Largest share of this task's cards one run may mark deleted; more fails the run and marks nothing.
      */
     maxFraction?: number;
+    /**
+     * How many consecutive complete full runs a record must be missing from before its card is marked deleted. 1 marks a leaver at the next full run (the seeds' behaviour); 2 is recommended for offset- or page-numbered sources, where a record removed during a run shifts the pages.
+     */
+    confirmRuns?: number;
   };
   /**
    * A failure card written to the home solution when a run fails.
@@ -673,7 +677,7 @@ export interface TaskMapping {
    */
   taskIdAttribute?: string;
   /**
-   * Deletion marking: cards of this task that a full run did not see get attribute = value.
+   * Deletion marking: cards of this task that complete full runs did not see (deletion.confirmRuns in a row), and records the source reports deleted in any fetch mode, get attribute = value.
    */
   onDeleted?: {
     /**
@@ -684,6 +688,10 @@ export interface TaskMapping {
      * Value that marks it, such as Deleted.
      */
     value: string;
+    /**
+     * Value the attribute gets when the record of a marked card comes back, such as Active; without it the attribute is cleared.
+     */
+    restoreValue?: string;
   };
   /**
    * Attribute mappings from the extracted record (external) to the data card (local).
@@ -711,6 +719,10 @@ export interface TaskAttributeMapping {
    * Value used when the path yields nothing.
    */
   default?: string | number | boolean;
+  /**
+   * The kind of record this attribute's values are keys of (a user's groups: access). The engine loads that kind first; the target stores the keys as its own references.
+   */
+  references?: 'identity' | 'access' | 'generic';
 }
 
 export interface TaskEvent {
@@ -921,6 +933,14 @@ export interface TaskRunSummary {
      * Cards marked deleted.
      */
     deleted?: number;
+    /**
+     * Cards marked deleted before whose record came back; their deletion marking was undone.
+     */
+    restored?: number;
+    /**
+     * Records missing from this complete run but not marked yet, waiting for deletion.confirmRuns.
+     */
+    missing?: number;
     /**
      * Records not loaded (missing unique attribute, mapping errors, target errors).
      */
