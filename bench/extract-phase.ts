@@ -19,7 +19,8 @@ import { runTask } from '../src/engine/run-task.js';
 import { silentLogger } from '../src/log/logger.js';
 import type { TaskMapping, TaskRunSummary } from '../src/model/resources.js';
 import { LocalSecretResolver } from '../src/secrets/resolver.js';
-import { TaskCache } from '../src/state/task-cache.js';
+import { SqliteTaskCache } from '../src/state/sqlite/sqlite-task-cache.js';
+import type { TaskCache } from '../src/state/task-cache.js';
 import { CardUpserter, openCardTable } from '../src/targets/local/card-table.js';
 import { LocalTarget } from '../src/targets/local/local-target.js';
 import { benchConnector, benchTask, employee, PAGE_SIZE, QUERY, VALUE_MARKER } from './lib/dataset.js';
@@ -114,7 +115,7 @@ async function main(): Promise<void> {
     return;
   }
   const target = new LocalTarget(join(stateDir, 'cards.db'));
-  const cache = new TaskCache(join(stateDir, 'state.db'));
+  const cache = new SqliteTaskCache(join(stateDir, 'state.db'));
   const task = benchTask(records);
   const connector = benchConnector(baseUrl);
   let progressCalls = 0;

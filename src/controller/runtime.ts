@@ -24,8 +24,9 @@ import { mountStatusApi } from '../server/status-api.js';
 import { GitDirSource } from '../sources/gitdir/git-dir-source.js';
 import type { ResourceSource } from '../sources/source.js';
 import { type Idempotency, IdempotencyStore } from '../state/idempotency.js';
+import { SqliteTaskCache } from '../state/sqlite/sqlite-task-cache.js';
 import { FileStatusStore, type StatusStore } from '../state/status-store.js';
-import { TaskCache } from '../state/task-cache.js';
+import type { TaskCache } from '../state/task-cache.js';
 import { ResourceStore } from '../store/resource-store.js';
 import { LocalTarget } from '../targets/local/local-target.js';
 import type { Target } from '../targets/types.js';
@@ -107,7 +108,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     source = new GitDirSource({ dir: opts.dir, store, secrets, log });
     statuses = new FileStatusStore(stateDir);
   }
-  const cache = new TaskCache(join(stateDir, 'state.db'));
+  const cache = new SqliteTaskCache(join(stateDir, 'state.db'));
   const target = openTarget(opts.target ?? 'local', stateDir);
   const metrics = new Metrics(opts.metricLabels);
   const controller = new Controller({

@@ -3,6 +3,8 @@
  * `m42` (the home solution's REST API). The engine only talks to this interface.
  */
 
+import type { Connector } from '../model/resources.js';
+
 /** A data card: local attribute name → value. */
 export type Card = Record<string, unknown>;
 
@@ -14,9 +16,25 @@ export interface CardWrite {
   json?: string;
 }
 
+export interface UpsertOptions {
+  /**
+   * The task's deletion marking: a card of the batch that carries it had its record come back, so the
+   * marking is undone (attribute = restoreValue, or the attribute removed) and counted as restored.
+   */
+  restore?: { attribute: string; value: string; restoreValue?: string };
+  /**
+   * Attributes whose values are keys of cards of another template (`references` in the mapping). The
+   * `local` target stores the keys as they are; a target with references of its own (the home solution's
+   * data card ids) turns them into those.
+   */
+  references?: ReadonlyArray<{ attribute: string; template: string; uniqueAttribute: string }>;
+}
+
 export interface UpsertResult {
   created: number;
   updated: number;
+  /** Of the updated cards, those whose deletion marking was undone. */
+  restored?: number;
   /** Cards the target refused, with the reason in the target's words. */
   failed: Array<{ key: string; error: string }>;
 }
@@ -41,6 +59,7 @@ export interface Target {
     folder: string | undefined,
     uniqueAttribute: string,
     cards: CardWrite[],
+    options?: UpsertOptions,
   ): Promise<UpsertResult>;
   /** Keys of the cards this task loaded that are not marked deleted yet; streamed. */
   ownedCards(query: OwnedCardsQuery): AsyncIterable<string>;
@@ -56,4 +75,19 @@ export interface Target {
   /** Every card of a template, streamed. */
   list(template: string): AsyncIterable<Card>;
   close(): Promise<void>;
+}
+
+/**
+ * Gives each Connector its target (DESIGN §4): the home solution's target logs in with the connector's own
+ * webApi credentials, so targets are per connector; the embedded local target is one for all.
+ */
+export interface TargetFactory {
+  targetFor(connector: Connector): Target;
+  /** Closes every target handed out. */
+  close(): Promise<void>;
+}
+
+/** A factory that hands the same target to every connector (the local target, tests). */
+export function sharedTarget(target: Target): TargetFactory {
+  return { targetFor: () => target, close: () => target.close() };
 }

@@ -9,8 +9,9 @@ import { silentLogger } from '../../src/log/logger.js';
 import type { ConnectorStatus, TaskStatus } from '../../src/model/resources.js';
 import { LocalSecretResolver } from '../../src/secrets/resolver.js';
 import { GitDirSource } from '../../src/sources/gitdir/git-dir-source.js';
+import { SqliteTaskCache } from '../../src/state/sqlite/sqlite-task-cache.js';
 import { FileStatusStore, type StatusRecord, type StatusStore } from '../../src/state/status-store.js';
-import { TaskCache } from '../../src/state/task-cache.js';
+import type { TaskCache } from '../../src/state/task-cache.js';
 import { ResourceStore } from '../../src/store/resource-store.js';
 import { LocalTarget } from '../../src/targets/local/local-target.js';
 import type { Card } from '../../src/targets/types.js';
@@ -42,7 +43,7 @@ export async function startController(dir: string, stateDir: string, opts: { sta
   const source = new GitDirSource({ dir, store, log: silentLogger, debounceMs: 30 });
   await source.load();
   const statuses = new FileStatusStore(stateDir);
-  const cache = new TaskCache(join(stateDir, 'state.db'));
+  const cache = new SqliteTaskCache(join(stateDir, 'state.db'));
   const target = new LocalTarget(join(stateDir, 'cards.db'));
   const controller = new Controller({
     store,

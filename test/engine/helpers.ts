@@ -6,7 +6,8 @@ import type { EngineDeps } from '../../src/engine/run-task.js';
 import { silentLogger } from '../../src/log/logger.js';
 import type { Connector, Task } from '../../src/model/resources.js';
 import { LocalSecretResolver } from '../../src/secrets/resolver.js';
-import { TaskCache } from '../../src/state/task-cache.js';
+import { SqliteTaskCache } from '../../src/state/sqlite/sqlite-task-cache.js';
+import type { TaskCache } from '../../src/state/task-cache.js';
 import { LocalTarget } from '../../src/targets/local/local-target.js';
 import type { Card } from '../../src/targets/types.js';
 
@@ -22,7 +23,7 @@ export interface EngineFixture {
 export function engineFixture(): EngineFixture {
   const dir = mkdtempSync(join(tmpdir(), 'provisio-engine-'));
   const target = new LocalTarget(join(dir, 'cards.db'));
-  const cache = new TaskCache(join(dir, 'state.db'));
+  const cache = new SqliteTaskCache(join(dir, 'state.db'));
   const deps: EngineDeps = {
     target,
     cache,

@@ -3,10 +3,10 @@
  * and answers each batch with its counts, in the order the batches came.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { type BatchUpsert, CardUpserter, openCardTable } from './card-table.js';
+import { type BatchUpsert, CardUpserter, openCardTable, type UpsertCounts } from './card-table.js';
 
 export type WriterRequest = { id: number; batch: BatchUpsert } | { id: number; close: true };
-export type WriterReply = { id: number; created: number; updated: number } | { id: number; error: string };
+export type WriterReply = ({ id: number } & UpsertCounts) | { id: number; error: string };
 
 if (!parentPort) throw new Error('card-writer-thread runs as a worker thread of the local target');
 const port = parentPort;
@@ -16,7 +16,7 @@ const upserter = new CardUpserter(db);
 port.on('message', (request: WriterRequest) => {
   if ('close' in request) {
     db.close();
-    port.postMessage({ id: request.id, created: 0, updated: 0 } satisfies WriterReply);
+    port.postMessage({ id: request.id, created: 0, updated: 0, restored: 0 } satisfies WriterReply);
     port.close();
     return;
   }

@@ -7,11 +7,11 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { BatchUpsert } from './card-table.js';
+import type { BatchUpsert, UpsertCounts } from './card-table.js';
 import type { WriterReply, WriterRequest } from './card-writer-thread.js';
 
 interface Waiting {
-  resolve: (counts: { created: number; updated: number }) => void;
+  resolve: (counts: UpsertCounts) => void;
   reject: (e: Error) => void;
 }
 
@@ -42,7 +42,7 @@ export class CardWriter {
       if (!w) return;
       this.waiting.delete(reply.id);
       if ('error' in reply) w.reject(new Error(reply.error));
-      else w.resolve({ created: reply.created, updated: reply.updated });
+      else w.resolve({ created: reply.created, updated: reply.updated, restored: reply.restored });
     });
     const fail = (e: Error): void => {
       this.failure = e;
@@ -60,7 +60,7 @@ export class CardWriter {
     return this.failure !== undefined;
   }
 
-  upsert(batch: BatchUpsert): Promise<{ created: number; updated: number }> {
+  upsert(batch: BatchUpsert): Promise<UpsertCounts> {
     return this.send({ id: this.nextId++, batch });
   }
 
@@ -74,10 +74,10 @@ export class CardWriter {
     await exited;
   }
 
-  private send(request: WriterRequest): Promise<{ created: number; updated: number }> {
+  private send(request: WriterRequest): Promise<UpsertCounts> {
     if (this.failure) return Promise.reject(this.failure);
     this.worker.ref();
-    return new Promise<{ created: number; updated: number }>((resolve, reject) => {
+    return new Promise<UpsertCounts>((resolve, reject) => {
       this.waiting.set(request.id, { resolve, reject });
       this.worker.postMessage(request);
     }).finally(() => {

@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import type { Card, CardWrite, OwnedCardsQuery, Target, UpsertResult } from '../types.js';
-import { openCardTable } from './card-table.js';
+import type { Card, CardWrite, OwnedCardsQuery, Target, UpsertOptions, UpsertResult } from '../types.js';
+import { jsonPath, openCardTable } from './card-table.js';
 import { CardWriter } from './card-writer.js';
 
 export class LocalTarget implements Target {
@@ -29,6 +29,7 @@ export class LocalTarget implements Target {
     folder: string | undefined,
     _unique: string,
     cards: CardWrite[],
+    options: UpsertOptions = {},
   ): Promise<UpsertResult> {
     // A thread that died (it should not) is replaced, so that one failed run does not break the next ones.
     if (!this.writer || this.writer.broken) this.writer = new CardWriter(this.file);
@@ -36,6 +37,7 @@ export class LocalTarget implements Target {
       template,
       folder: folder ?? null,
       cards: cards.map((c) => [c.key, c.json ?? JSON.stringify(c.attributes)] as const),
+      restore: options.restore,
     });
     return { ...counts, failed: [] };
   }
@@ -92,6 +94,3 @@ export class LocalTarget implements Target {
     this.db.close();
   }
 }
-
-/** JSON path of a top-level attribute for SQLite's json functions, quoted so any name is safe. */
-const jsonPath = (attribute: string): string => `$."${attribute.replace(/"/g, '""')}"`;
