@@ -12,8 +12,10 @@
  *
  * Modules are imported and the SQLite files opened before the clock starts; the clock covers the work only.
  */
+
 import { join } from 'node:path';
 import { request } from 'undici';
+import { builtInConnectorTypes } from '../src/connectors/registry.js';
 import { compileMapping } from '../src/engine/mapper.js';
 import { runTask } from '../src/engine/run-task.js';
 import { silentLogger } from '../src/log/logger.js';
@@ -23,6 +25,7 @@ import { SqliteTaskCache } from '../src/state/sqlite/sqlite-task-cache.js';
 import type { TaskCache } from '../src/state/task-cache.js';
 import { CardUpserter, openCardTable } from '../src/targets/local/card-table.js';
 import { LocalTarget } from '../src/targets/local/local-target.js';
+import { sharedTarget } from '../src/targets/types.js';
 import { benchConnector, benchTask, employee, PAGE_SIZE, QUERY, VALUE_MARKER } from './lib/dataset.js';
 import { intOption, option, type RssReport, RssSampler } from './lib/measure.js';
 
@@ -125,7 +128,8 @@ async function main(): Promise<void> {
   const summary = await runTask(
     // The controller's dependencies (src/controller/controller.ts): default batch size and artifact keeping.
     {
-      target,
+      targets: sharedTarget(target),
+      connectorTypes: builtInConnectorTypes,
       cache,
       secrets: new LocalSecretResolver(undefined, {}),
       log: silentLogger,

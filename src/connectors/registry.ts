@@ -17,12 +17,32 @@ const TYPES: readonly ConnectorType[] = [
   scriptConnector,
 ];
 
-const byName = new Map<string, ConnectorType>(TYPES.map((t) => [t.type, t]));
+/**
+ * The connector types a process knows, looked up by name. Injected into the engine, the controller and
+ * validation, so that a test can run the engine on a connector type of its own.
+ */
+export interface ConnectorRegistry {
+  get(type: TypeName): ConnectorType;
+  all(): readonly ConnectorType[];
+}
+
+export function createRegistry(types: readonly ConnectorType[]): ConnectorRegistry {
+  const byName = new Map<string, ConnectorType>(types.map((t) => [t.type, t]));
+  return {
+    get(name) {
+      const t = byName.get(name);
+      if (!t) throw new Error(`unknown connector type ${name}`);
+      return t;
+    },
+    all: () => types,
+  };
+}
+
+/** The types Provisio ships. */
+export const builtInConnectorTypes: ConnectorRegistry = createRegistry(TYPES);
 
 export function connectorType(name: TypeName): ConnectorType {
-  const t = byName.get(name);
-  if (!t) throw new Error(`unknown connector type ${name}`);
-  return t;
+  return builtInConnectorTypes.get(name);
 }
 
 export const connectorTypes = (): readonly ConnectorType[] => TYPES;

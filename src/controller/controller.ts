@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { connectorType } from '../connectors/registry.js';
+import { builtInConnectorTypes, type ConnectorRegistry, connectorType } from '../connectors/registry.js';
 import { type EngineDeps, type RunTrigger, runTask } from '../engine/run-task.js';
 import type { Logger } from '../log/logger.js';
 import { REASONS, setConditions } from '../model/conditions.js';
@@ -17,7 +17,7 @@ import type { SecretResolver } from '../secrets/resolver.js';
 import type { StatusRecord, StatusStore } from '../state/status-store.js';
 import type { TaskCache } from '../state/task-cache.js';
 import type { ResourceStore, StoredResource, StoreEvent } from '../store/resource-store.js';
-import type { Target } from '../targets/types.js';
+import { sharedTarget, type Target, type TargetFactory } from '../targets/types.js';
 import {
   type Blocker,
   connectorConditions,
@@ -33,6 +33,9 @@ export interface ControllerOptions {
   statuses: StatusStore;
   cache: TaskCache;
   target: Target;
+  /** Each connector's target; defaults to `target` for every connector. */
+  targets?: TargetFactory;
+  connectorTypes?: ConnectorRegistry;
   secrets: SecretResolver;
   log: Logger;
   stateDir: string;
@@ -79,7 +82,8 @@ export class Controller {
   constructor(private readonly opts: ControllerOptions) {
     this.now = opts.now ?? (() => new Date());
     this.engine = {
-      target: opts.target,
+      targets: opts.targets ?? sharedTarget(opts.target),
+      connectorTypes: opts.connectorTypes ?? builtInConnectorTypes,
       cache: opts.cache,
       secrets: opts.secrets,
       log: opts.log,

@@ -5,30 +5,11 @@
 
 import { type ConditionInput, REASONS } from '../model/conditions.js';
 import type { Condition, Connector, ConnectorStatus, Task, TaskRunSummary, TaskStatus } from '../model/resources.js';
+import { runInProgress, runOutcome, runSucceeded } from '../model/run-outcome.js';
 import type { StoredResource } from '../store/resource-store.js';
 import { formatDiagnostic } from '../validation/diagnostics.js';
 
-export const runSucceeded = (r: TaskRunSummary | undefined): boolean =>
-  r?.extract?.status === 'Succeeded' && r?.load?.status === 'Succeeded';
-
-export const runInProgress = (r: TaskRunSummary | undefined): boolean =>
-  r?.extract?.status === 'Running' || r?.load?.status === 'Running';
-
-/**
- * How a finished run ended: the reason its task's Ready condition and its Kubernetes Event carry
- * (Succeeded, Stopped, ExtractFailed or LoadFailed), with the message that says why.
- */
-export function runOutcome(run: TaskRunSummary): { reason: string; message: string } {
-  if (runSucceeded(run)) return { reason: REASONS.Succeeded, message: `run ${run.id}: ${run.load?.info ?? ''}` };
-  if (run.extract?.status === 'Stopped' || run.load?.status === 'Stopped') {
-    return { reason: REASONS.Stopped, message: `run ${run.id} was stopped on request` };
-  }
-  const extractFailed = run.extract?.status !== 'Succeeded';
-  return {
-    reason: extractFailed ? REASONS.ExtractFailed : REASONS.LoadFailed,
-    message: `run ${run.id}: ${extractFailed ? run.extract?.info : run.load?.info}`,
-  };
-}
+export { runInProgress, runOutcome, runSucceeded };
 
 /** The task's only findings are about spec.connectorRef.name: valid but for a connector that is not there. */
 export const onlyConnectorRefFindings = (stored: StoredResource<Task>): boolean =>

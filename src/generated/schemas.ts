@@ -1613,6 +1613,20 @@ export const taskSchema: JsonSchema = {
           "format": "date-time",
           "description": "Actual start."
         },
+        "reason": {
+          "type": "string",
+          "enum": [
+            "Succeeded",
+            "ExtractFailed",
+            "ExtractIncomplete",
+            "LoadFailed",
+            "DeletionRefused",
+            "Stopped",
+            "TimedOut",
+            "Unsupported"
+          ],
+          "description": "How the run ended, in one word (the reason its Task's Ready condition and Event carry)."
+        },
         "extract": {
           "type": "object",
           "description": "The extract phase.",

@@ -877,6 +877,18 @@ export interface TaskRunSummary {
    */
   startTime?: string;
   /**
+   * How the run ended, in one word (the reason its Task's Ready condition and Event carry).
+   */
+  reason?:
+    | 'Succeeded'
+    | 'ExtractFailed'
+    | 'ExtractIncomplete'
+    | 'LoadFailed'
+    | 'DeletionRefused'
+    | 'Stopped'
+    | 'TimedOut'
+    | 'Unsupported';
+  /**
    * The extract phase.
    */
   extract?: {

@@ -26,6 +26,9 @@ export const REASONS = {
   ConnectorNotReady: 'ConnectorNotReady',
   UnsupportedConnector: 'UnsupportedConnector',
   ExtractFailed: 'ExtractFailed',
+  /** The extract read what it could, but the source misbehaved: loaded, deletion marking skipped. */
+  ExtractIncomplete: 'ExtractIncomplete',
+  DeletionRefused: 'DeletionRefused',
   LoadFailed: 'LoadFailed',
   Stopped: 'Stopped',
   EventTaskReady: 'EventTaskReady',

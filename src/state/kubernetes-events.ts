@@ -4,11 +4,11 @@
  * Fire and forget: an event that cannot be written is logged, never fails or slows a run.
  */
 import { CoreV1Api, type CoreV1Event, type KubeConfig } from '@kubernetes/client-node';
-import { runOutcome } from '../controller/task-status.js';
 import { apiErrorCode } from '../kube/custom-resources.js';
 import type { Logger } from '../log/logger.js';
 import { REASONS } from '../model/conditions.js';
 import { API_VERSION, namespaceOf, type Task, type TaskRunSummary } from '../model/resources.js';
+import { runOutcome } from '../model/run-outcome.js';
 
 export interface RunEventObjects {
   object(kind: 'Task', key: string): { metadata: { uid?: string; resourceVersion?: string } } | undefined;

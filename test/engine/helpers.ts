@@ -1,7 +1,9 @@
 /** Builds real engine dependencies (SQLite cache and local target in a temp dir) and resources. */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { builtInConnectorTypes } from '../../src/connectors/registry.js';
 import type { EngineDeps } from '../../src/engine/run-task.js';
 import { silentLogger } from '../../src/log/logger.js';
 import type { Connector, Task } from '../../src/model/resources.js';
@@ -9,7 +11,7 @@ import { LocalSecretResolver } from '../../src/secrets/resolver.js';
 import { SqliteTaskCache } from '../../src/state/sqlite/sqlite-task-cache.js';
 import type { TaskCache } from '../../src/state/task-cache.js';
 import { LocalTarget } from '../../src/targets/local/local-target.js';
-import type { Card } from '../../src/targets/types.js';
+import { type Card, sharedTarget } from '../../src/targets/types.js';
 
 export interface EngineFixture {
   dir: string;
@@ -25,7 +27,8 @@ export function engineFixture(): EngineFixture {
   const target = new LocalTarget(join(dir, 'cards.db'));
   const cache = new SqliteTaskCache(join(dir, 'state.db'));
   const deps: EngineDeps = {
-    target,
+    targets: sharedTarget(target),
+    connectorTypes: builtInConnectorTypes,
     cache,
     secrets: new LocalSecretResolver(undefined, {}),
     log: silentLogger,

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runTask } from '../../src/engine/run-task.js';
 import type { TaskRunSummary } from '../../src/model/resources.js';
-import type { Target } from '../../src/targets/types.js';
+import { sharedTarget, type Target } from '../../src/targets/types.js';
 import { RestFixtureServer } from '../peers/rest-fixture.js';
 import { type EngineFixture, employees, employeeTask, engineFixture, restConnector } from './helpers.js';
 
@@ -46,7 +46,7 @@ function withUpsert(upsert: Target['upsert']): Target {
 
 const run = (target: Target): Promise<TaskRunSummary> =>
   runTask(
-    { ...fx.deps, target },
+    { ...fx.deps, targets: sharedTarget(target) },
     {
       task: employeeTask(),
       connector: restConnector(server.url, 10),

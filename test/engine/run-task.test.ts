@@ -105,14 +105,41 @@ describe('a scheduled run', () => {
     expect((await run(employeeTask())).load?.deleted).toBe(0);
   });
 
-  it('never un-deletes: a record that comes back loads again but keeps the deletion mark', async () => {
+  it('restores a marked card whose record comes back: the deletion attribute is cleared, counted as restored', async () => {
     await run(employeeTask());
     const [gone] = rows.splice(4, 1);
-    await run(employeeTask());
+    const marked = await run(employeeTask());
+    expect(marked.load).toMatchObject({ deleted: 1 });
+    expect(byId(await fx.cards()).get('E5')?.status).toBe('Deleted');
     rows.splice(4, 0, gone);
     const back = await run(employeeTask());
-    expect(back.load).toMatchObject({ updated: 1, unchanged: 24, deleted: 0 });
-    expect(byId(await fx.cards()).get('E5')?.status).toBe('Deleted');
+    expect(back.load).toMatchObject({ updated: 1, unchanged: 24, deleted: 0, restored: 1 });
+    expect(back.load?.info).toBe('created 0, updated 1, unchanged 24, marked deleted 0, restored 1, not loaded 0');
+    const card = byId(await fx.cards()).get('E5');
+    expect(card).toBeDefined();
+    expect(card).not.toHaveProperty('status');
+    expect(card?.first_name).toBe('First5');
+  });
+
+  it('restores with onDeleted.restoreValue when it is set', async () => {
+    const task = () =>
+      employeeTask({
+        mappings: {
+          generic: {
+            ...employeeTask().spec.mappings!.generic!,
+            onDeleted: { attribute: 'status', value: 'Deleted', restoreValue: 'Active' },
+          },
+        },
+      });
+    await run(task());
+    const [gone] = rows.splice(4, 1);
+    await run(task());
+    rows.splice(4, 0, gone);
+    const back = await run(task());
+    expect(back.load).toMatchObject({ restored: 1, deleted: 0 });
+    expect(byId(await fx.cards()).get('E5')?.status).toBe('Active');
+    // A card that was never marked keeps whatever it had: restoring touches marked cards only.
+    expect(byId(await fx.cards()).get('E4')).not.toHaveProperty('status');
   });
 
   it('marks nothing deleted after a failed extract', async () => {

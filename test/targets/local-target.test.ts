@@ -31,13 +31,13 @@ describe('LocalTarget', () => {
         { key: 'E1', attributes: { id: 'E1', name: 'Aino', phone: '123', title: null } },
         { key: 'E2', attributes: { id: 'E2', name: 'Eero' } },
       ]),
-    ).toEqual({ created: 2, updated: 0, failed: [] });
+    ).toEqual({ created: 2, updated: 0, restored: 0, failed: [] });
     expect(
       await target.upsert('employee', 'staff', 'id', [
         { key: 'E1', attributes: { id: 'E1', name: 'Aino K', phone: null } },
         { key: 'E3', attributes: { id: 'E3', name: 'Helmi' } },
       ]),
-    ).toEqual({ created: 1, updated: 1, failed: [] });
+    ).toEqual({ created: 1, updated: 1, restored: 0, failed: [] });
     expect(await cards(target)).toEqual([
       { id: 'E1', name: 'Aino K' },
       { id: 'E2', name: 'Eero' },
@@ -51,7 +51,7 @@ describe('LocalTarget', () => {
         { key: 'E1', attributes: { id: 'E1', name: 'first' } },
         { key: 'E1', attributes: { id: 'E1', name: 'second' } },
       ]),
-    ).toEqual({ created: 1, updated: 1, failed: [] });
+    ).toEqual({ created: 1, updated: 1, restored: 0, failed: [] });
     expect(await cards(target)).toEqual([{ id: 'E1', name: 'second' }]);
   });
 
@@ -66,6 +66,7 @@ describe('LocalTarget', () => {
     expect(await target.upsert('employee', undefined, 'id', [{ key: 'E3', attributes: { id: 'E3' } }])).toEqual({
       created: 1,
       updated: 0,
+      restored: 0,
       failed: [],
     });
   });

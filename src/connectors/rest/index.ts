@@ -17,6 +17,8 @@ export const restConnector: ConnectorType = {
   mappingsTypes: ['generic'],
   secretRefs: connectorSecretRefs('rest'),
   extract: (ctx) => extractRest(ctx),
+  // Subquery results are mapped as `<subquery>.<path>` (DESIGN §2).
+  mappingPrefixes: (task) => task.spec.source?.rest?.subqueries ?? [],
   checkConnection: (ctx) => checkRestConnection(ctx),
   actions: { restCall },
 };
