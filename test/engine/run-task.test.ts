@@ -142,6 +142,39 @@ describe('a scheduled run', () => {
     expect(byId(await fx.cards()).get('E4')).not.toHaveProperty('status');
   });
 
+  it('with deletion.confirmRuns 2 marks a card only after two complete runs in a row without its record', async () => {
+    const task = () => employeeTask({ deletion: { maxFraction: 0.2, confirmRuns: 2 } });
+    await run(task());
+    const [gone] = rows.splice(4, 1);
+    const once = await run(task());
+    expect(once.load).toMatchObject({ status: 'Succeeded', deleted: 0, missing: 1 });
+    expect(once.load?.info).toBe(
+      'created 0, updated 0, unchanged 24, marked deleted 0, not loaded 0; 1 record missing once; marked after the next complete run',
+    );
+    expect(byId(await fx.cards()).get('E5')).not.toHaveProperty('status');
+    // Back for one run: the count starts again, so one more miss is "once" again, not "twice".
+    rows.splice(4, 0, gone);
+    expect((await run(task())).load).toMatchObject({ deleted: 0 });
+    rows.splice(4, 1);
+    expect((await run(task())).load).toMatchObject({ deleted: 0, missing: 1 });
+    const twice = await run(task());
+    expect(twice.load).toMatchObject({ status: 'Succeeded', deleted: 1 });
+    expect(twice.load).not.toHaveProperty('missing');
+    expect(byId(await fx.cards()).get('E5')?.status).toBe('Deleted');
+  });
+
+  it('does not count a miss in a run that failed, and says in status how many runs are left', async () => {
+    const task = () => employeeTask({ deletion: { maxFraction: 0.2, confirmRuns: 3 } });
+    await run(task());
+    rows.splice(0, 2);
+    expect((await run(task())).load?.info).toContain('2 records missing once; marked after 2 more complete runs');
+    const fail = { kind: 'status' as const, status: 503, body: 'maintenance' };
+    server.fault((r) => r.path === '/employees' && r.query.get('page') === '2', fail, fail, fail, fail, fail);
+    expect((await run(task())).extract?.status).toBe('Failed');
+    expect((await run(task())).load?.info).toContain('2 records missing twice; marked after the next complete run');
+    expect((await run(task())).load).toMatchObject({ deleted: 2 });
+  });
+
   it('marks nothing deleted after a failed extract', async () => {
     await run(employeeTask());
     rows.splice(0, 2);

@@ -1,0 +1,136 @@
+/**
+ * The connector types and targets the contract kit runs against. A subject serves a list of user-like rows
+ * the way its connector type reads them, and can misbehave in the ways every type can: fail part-way, or
+ * deliver less than everything. Adding a connector type or a target adds an entry here.
+ */
+import { builtInConnectorTypes, type ConnectorRegistry, createRegistry } from '../../src/connectors/registry.js';
+import type { RecordKind } from '../../src/model/records.js';
+import type { Connector, Task, TaskMapping } from '../../src/model/resources.js';
+import { LocalTarget } from '../../src/targets/local/local-target.js';
+import type { Target } from '../../src/targets/types.js';
+import { restConnector } from '../engine/helpers.js';
+import { RestFixtureServer } from '../peers/rest-fixture.js';
+import { type ScriptedType, scriptedConnectorType } from './scripted-connector.js';
+
+export type Row = { id: string; name: string };
+
+export interface Serving {
+  /** The extract fails after about this many rows (the next page, for paged sources). */
+  failAfter?: number;
+  /** The extract cannot deliver everything: it ends Incomplete. */
+  incomplete?: boolean;
+}
+
+export interface ConnectorSubject {
+  name: string;
+  /** What the type's contract covers beyond streaming generic records. */
+  can: { cursors: boolean; deletes: boolean; references: boolean };
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  registry: ConnectorRegistry;
+  connector(): Connector;
+  /** A scheduled full task loading the rows as generic cards of template `person`. */
+  task(spec?: Partial<Task['spec']>): Task;
+  serve(rows: Row[], how?: Serving): void;
+  scripted?: ScriptedType;
+}
+
+export const personMapping = (): TaskMapping => ({
+  template: 'person',
+  taskIdAttribute: 'task_id',
+  onDeleted: { attribute: 'status', value: 'Deleted' },
+  attributes: [
+    { external: 'id', local: 'person_id', unique: true },
+    { external: 'name', local: 'name' },
+  ],
+});
+
+const baseTask = (source: Task['spec']['source'], spec: Partial<Task['spec']>): Task => ({
+  apiVersion: 'provisio.dev/v1alpha1',
+  kind: 'Task',
+  metadata: { name: 'people', namespace: 'contract' },
+  spec: {
+    connectorRef: { name: 'source' },
+    usage: 'scheduled',
+    mappingsType: 'generic',
+    schedule: { interval: '1h' },
+    fetch: 'full',
+    source,
+    mappings: { generic: personMapping() },
+    deletion: { maxFraction: 0.5 },
+    ...spec,
+  },
+});
+
+function restSubject(): ConnectorSubject {
+  let server: RestFixtureServer;
+  // The REST type ends Incomplete when a run needs more calls than its safety threshold allows.
+  let safetyThreshold = 1000;
+  return {
+    name: 'rest (Generic REST API, against the REST fixture server)',
+    can: { cursors: false, deletes: false, references: false },
+    async start() {
+      server = await RestFixtureServer.start();
+    },
+    stop: () => server.close(),
+    registry: builtInConnectorTypes,
+    connector: () => ({ ...restConnector(server.url, 10), metadata: { name: 'source', namespace: 'contract' } }),
+    task: (spec = {}) => baseTask({ rest: { query: '/people', safetyThreshold } }, spec),
+    serve(rows, how = {}) {
+      server.reset();
+      server.collection('/people', rows, { paging: 'page' });
+      if (how.failAfter !== undefined) {
+        const page = String(Math.floor(how.failAfter / 10) + 1);
+        server.fault((r) => r.path === '/people' && r.query.get('page') === page, {
+          kind: 'status',
+          status: 400,
+          body: 'the source broke',
+        });
+      }
+      safetyThreshold = how.incomplete ? 3 : 1000;
+    },
+  };
+}
+
+function scriptedSubject(): ConnectorSubject {
+  const scripted = scriptedConnectorType();
+  return {
+    name: 'scripted (the engine side of the contract: cursors, delete ops, references)',
+    can: { cursors: true, deletes: true, references: true },
+    start: async () => {},
+    stop: async () => {},
+    registry: createRegistry([scripted]),
+    scripted,
+    connector: () => ({
+      apiVersion: 'provisio.dev/v1alpha1',
+      kind: 'Connector',
+      metadata: { name: 'source', namespace: 'contract' },
+      spec: {
+        type: 'msgraph',
+        msgraph: { tenantId: 't', clientId: 'c', auth: { type: 'secret', secretRef: { name: 's' } } },
+      },
+    }),
+    task: (spec = {}) => baseTask({ msgraph: {} }, spec),
+    serve(rows, how = {}) {
+      const kind: RecordKind = 'generic';
+      scripted.scripts.set('people', {
+        records: rows.map((data) => ({ kind, data })),
+        failAfter: how.failAfter,
+        outcome: how.incomplete
+          ? { complete: false, reason: 'the source announced more records than it sent' }
+          : undefined,
+      });
+    },
+  };
+}
+
+export const connectorSubjects = (): ConnectorSubject[] => [restSubject(), scriptedSubject()];
+
+export interface TargetSubject {
+  name: string;
+  open(dir: string): Target & { list(template: string): AsyncIterable<Record<string, unknown>> };
+}
+
+export const targetSubjects: TargetSubject[] = [
+  { name: 'local (embedded SQLite data cards)', open: (dir) => new LocalTarget(`${dir}/cards.db`) },
+];
