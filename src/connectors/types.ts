@@ -51,6 +51,9 @@ export interface Extraction extends AsyncIterable<ExtractedRecord> {
   outcome(): ExtractOutcome;
 }
 
+/** What a connection check gets: the connector's context without a task. */
+export type ConnectionContext = Omit<ExtractContext, 'task' | 'mode' | 'progress' | 'cursors'>;
+
 export interface ConnectionCheck {
   ok: boolean;
   message: string;
@@ -124,5 +127,5 @@ export interface ConnectorType {
   /** Event activities by name (restCall, ...), for tasks with usage: event. */
   actions?: Readonly<Record<string, ActionHandler>>;
   /** Cheap reachability check for Connector status. */
-  checkConnection?(ctx: Omit<ExtractContext, 'task' | 'mode' | 'progress'>): Promise<ConnectionCheck>;
+  checkConnection?(ctx: ConnectionContext): Promise<ConnectionCheck>;
 }

@@ -344,11 +344,12 @@ describe('provisio run --kubernetes', () => {
       await create(connector);
       await create(taskYaml({ annotations: { 'provisio.dev/requestedAt': 'first' } }));
       await start();
+      // The run is final once it is in the history (lastRun also shows it while it runs).
       const t = await waitFor('authenticated run', async () => {
         const o = await getTask();
-        return o.status?.lastRun?.load?.status ? o : undefined;
+        return o.status?.history?.[0] ? o : undefined;
       });
-      expect(t.status?.lastRun?.extract).toMatchObject({ status: 'Succeeded', records: 3 });
+      expect(t.status?.history?.[0]?.extract).toMatchObject({ status: 'Succeeded', records: 3 });
     } finally {
       api.auth = undefined;
       await core.deleteNamespacedSecret({ name: 'hr-api-credentials', namespace: NS }).catch(() => {});

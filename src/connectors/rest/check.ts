@@ -7,11 +7,11 @@
 import { statusText } from '../../transport/http-client.js';
 import { excerpt } from '../../transport/scrub.js';
 import { describeRequest } from '../../transport/url.js';
-import type { ConnectionCheck, ExtractContext } from '../types.js';
+import type { ConnectionCheck, ConnectionContext } from '../types.js';
 import { openSession, type RestRuntimeOptions } from './session.js';
 
 export async function checkRestConnection(
-  ctx: Omit<ExtractContext, 'task' | 'mode' | 'progress'>,
+  ctx: ConnectionContext,
   options: RestRuntimeOptions = {},
 ): Promise<ConnectionCheck> {
   let session: Awaited<ReturnType<typeof openSession>> | undefined;

@@ -1,0 +1,167 @@
+/**
+ * The Connector reconciler: counts and health from its tasks' runs, conditions, and the connection check
+ * of its type (status.connection, also `provisio test-connection`). It also owns the connector's session
+ * lifecycle: what its type keeps between calls (event-call sessions, tokens) is dropped when the connector
+ * changes or goes away, or when a secret it references changes (seen by the periodic connection check).
+ */
+import { createHash } from 'node:crypto';
+import type { ConnectorRegistry } from '../connectors/registry.js';
+import type { ConnectionCheck } from '../connectors/types.js';
+import type { Logger } from '../log/logger.js';
+import { setConditions } from '../model/conditions.js';
+import type { Connector, ConnectorStatus } from '../model/resources.js';
+import { namespaceOf } from '../model/resources.js';
+import { runInProgress } from '../model/run-outcome.js';
+import type { SecretResolver } from '../secrets/resolver.js';
+import type { StatusStore } from '../state/status-store.js';
+import type { ResourceStore } from '../store/resource-store.js';
+import type { ResourceLookup } from './resource-lookup.js';
+import type { StatusRecords } from './status-records.js';
+import { connectorConditions, connectorHealth } from './task-status.js';
+
+export interface ConnectorReconcilerOptions {
+  store: ResourceStore;
+  statuses: StatusStore;
+  records: StatusRecords;
+  lookup: ResourceLookup;
+  types: ConnectorRegistry;
+  secrets: SecretResolver;
+  log: Logger;
+  now: () => Date;
+  /** Whether to run connection checks (off for `--once` and most tests: a check calls the system). */
+  checkConnections: boolean;
+}
+
+const CHECK_TIMEOUT_MS = 30_000;
+
+export class ConnectorReconciler {
+  /** Per connector: what its sessions were built from (spec and secret values, hashed). */
+  private readonly fingerprints = new Map<string, string>();
+  private readonly checking = new Map<string, Promise<void>>();
+  /** The last valid version of each connector, to drop its sessions when it goes away. */
+  private readonly applied = new Map<string, Connector>();
+
+  constructor(private readonly o: ConnectorReconcilerOptions) {}
+
+  reconcile(key: string): void {
+    const stored = this.o.store.get<Connector>('Connector', key);
+    if (!stored) return;
+    const rec = this.o.records.next<ConnectorStatus>('Connector', stored);
+    const tasks = this.o.lookup.tasksOf(key);
+    const scheduled = tasks.filter((t) => (t.effective ?? t.declared).spec?.usage === 'scheduled');
+    const health = connectorHealth(
+      scheduled.map((t) => {
+        const s = this.o.records.peekTask(t.key)?.status;
+        return [s?.lastRun, ...(s?.history ?? [])].find((r) => r && !runInProgress(r));
+      }),
+    );
+    const status = rec.status;
+    status.observedGeneration = rec.generation;
+    status.health = health;
+    status.scheduledTasks = scheduled.length;
+    status.eventTasks = tasks.filter((t) => (t.effective ?? t.declared).spec?.usage === 'event').length;
+    status.conditions = setConditions(
+      status.conditions,
+      connectorConditions(stored, health),
+      rec.generation,
+      this.o.now(),
+    );
+    this.o.statuses.write('Connector', key, rec);
+    const before = this.applied.get(key);
+    if (stored.effective && before && before !== stored.effective) this.evict(before);
+    if (stored.effective) this.applied.set(key, stored.effective);
+    if (stored.effective && this.o.checkConnections) void this.refresh(key);
+  }
+
+  removed(key: string): void {
+    this.o.statuses.delete('Connector', key);
+    this.fingerprints.delete(key);
+    const connector = this.applied.get(key);
+    this.applied.delete(key);
+    if (connector) this.evict(connector);
+  }
+
+  /**
+   * Checks the connection again when the connector or one of its secrets changed since the last check
+   * (or `force`), dropping the type's sessions first; answers when the check is written to status.
+   */
+  refresh(key: string, force = false): Promise<void> {
+    const running = this.checking.get(key);
+    if (running) return running;
+    const job = this.refreshNow(key, force).finally(() => this.checking.delete(key));
+    this.checking.set(key, job);
+    return job;
+  }
+
+  /** The periodic pass: every valid connector, so that a rotated secret is noticed. */
+  async refreshAll(): Promise<void> {
+    await Promise.all(
+      this.o.store
+        .list<Connector>('Connector')
+        .filter((c) => c.effective)
+        .map((c) => this.refresh(c.key)),
+    );
+  }
+
+  /** The type's connection check, bounded in time; never throws. */
+  async check(connector: Connector): Promise<ConnectionCheck> {
+    const type = this.o.types.get(connector.spec.type);
+    if (!type.checkConnection) {
+      return { ok: false, message: `${connector.spec.type} connectors have no connection check in this version` };
+    }
+    const signal = AbortSignal.timeout(CHECK_TIMEOUT_MS);
+    try {
+      return await type.checkConnection({
+        connector,
+        namespace: namespaceOf(connector),
+        secrets: this.o.secrets,
+        signal,
+        log: this.o.log.child({ connector: `${namespaceOf(connector)}/${connector.metadata.name}` }),
+      });
+    } catch (e) {
+      return {
+        ok: false,
+        message: signal.aborted ? `no answer within ${CHECK_TIMEOUT_MS / 1000}s` : (e as Error).message,
+      };
+    }
+  }
+
+  private async refreshNow(key: string, force: boolean): Promise<void> {
+    const connector = this.o.store.get<Connector>('Connector', key)?.effective;
+    if (!connector) return;
+    const fingerprint = await this.fingerprint(connector);
+    const previous = this.fingerprints.get(key);
+    if (!force && previous === fingerprint) return;
+    // A secret changed under an unchanged connector (a spec change already dropped the sessions).
+    if (previous !== undefined && previous !== fingerprint) this.evict(connector);
+    this.fingerprints.set(key, fingerprint);
+    const result = await this.check(connector);
+    const rec = this.o.statuses.read<ConnectorStatus>('Connector', key);
+    if (!rec || this.o.store.get<Connector>('Connector', key)?.effective !== connector) return;
+    rec.status.connection = { checkedAt: this.o.now().toISOString(), ok: result.ok, message: result.message };
+    this.o.statuses.write('Connector', key, rec);
+    const log = result.ok ? this.o.log.info.bind(this.o.log) : this.o.log.warn.bind(this.o.log);
+    log({ connector: key, ok: result.ok }, `connection check of Connector ${key}: ${result.message}`);
+  }
+
+  private evict(connector: Connector): void {
+    const type = this.o.types.get(connector.spec.type);
+    type.evictSessions?.(namespaceOf(connector), connector.metadata.name);
+    this.o.log.debug({ connector: connector.metadata.name }, 'connector sessions dropped');
+  }
+
+  /** Spec and secret values, hashed: never kept or logged in the clear. */
+  private async fingerprint(connector: Connector): Promise<string> {
+    const hash = createHash('sha256').update(JSON.stringify(connector.spec));
+    const type = this.o.types.get(connector.spec.type);
+    for (const { ref } of type.secretRefs(connector)) {
+      if (typeof ref.name !== 'string') continue;
+      try {
+        hash.update(JSON.stringify(await this.o.secrets.get(namespaceOf(connector), ref.name)));
+      } catch {
+        hash.update(`missing:${ref.name}`);
+      }
+    }
+    return hash.digest('base64url');
+  }
+}
