@@ -14,6 +14,7 @@ import type { SecretResolver } from '../secrets/resolver.js';
 import { httpError } from '../server/http-server.js';
 import type { Metrics } from '../server/metrics.js';
 import type { Idempotency } from '../state/idempotency.js';
+import type { InvocationCounters, InvocationTotals } from '../state/invocation-counters.js';
 import type { StatusStore } from '../state/status-store.js';
 import type { ResourceStore } from '../store/resource-store.js';
 import { parseInvokeRequest } from './invoke-request.js';
@@ -33,18 +34,6 @@ export interface InvocationServiceOptions {
   counters?: InvocationCounters;
   /** How often invocation counters are written to status. */
   flushEveryMs?: number;
-}
-
-export interface InvocationTotals {
-  total: number;
-  failed: number;
-  lastTime?: string;
-  lastError?: string;
-}
-
-/** Cluster-wide invocation totals: adds this replica's counts, answers the totals to record in status. */
-export interface InvocationCounters {
-  add(task: string, delta: InvocationTotals, seed: InvocationTotals | undefined): Promise<InvocationTotals>;
 }
 
 export interface InvokeAnswer {
