@@ -33,6 +33,7 @@ import type { Target } from '../targets/types.js';
 import { Controller } from './controller.js';
 import type { KubernetesMode } from './kubernetes-mode.js';
 import type { LeaderElector } from './leader-election.js';
+import { controllerTaskGate } from './task-gate.js';
 import { runSucceeded } from './task-status.js';
 
 export interface RuntimeOptions {
@@ -168,9 +169,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       idempotency = new IdempotencyStore(join(stateDir, 'state.db'), ttlMs);
     }
     invocations = new InvocationService({
-      store,
       statuses,
-      controller,
+      gate: controllerTaskGate(controller, store),
       secrets,
       log,
       metrics,

@@ -6,7 +6,6 @@
 import { setMaxListeners } from 'node:events';
 import { connectorType } from '../connectors/registry.js';
 import type { ActionResult } from '../connectors/types.js';
-import type { Controller } from '../controller/controller.js';
 import type { Logger } from '../log/logger.js';
 import { Refusal } from '../model/errors.js';
 import type { Connector, Task, TaskStatus } from '../model/resources.js';
@@ -16,15 +15,15 @@ import type { Metrics } from '../server/metrics.js';
 import type { Idempotency } from '../state/idempotency.js';
 import type { InvocationCounters, InvocationTotals } from '../state/invocation-counters.js';
 import type { StatusStore } from '../state/status-store.js';
-import type { ResourceStore } from '../store/resource-store.js';
 import { parseInvokeRequest } from './invoke-request.js';
 import type { InvocationLimits } from './limits.js';
 import { runTaskActivity } from './run-task-activity.js';
+import type { TaskGate } from './task-gate.js';
 
 export interface InvocationServiceOptions {
-  store: ResourceStore;
   statuses: StatusStore;
-  controller: Controller;
+  /** The tasks, whether they can run now, and the scheduler for the runTask activity. */
+  gate: TaskGate;
   secrets: SecretResolver;
   log: Logger;
   metrics: Metrics;
@@ -109,7 +108,7 @@ export class InvocationService {
 
   /** The task and connector if the task may be invoked now; else the Refusal that says why not. */
   private invocable(key: string, namespace: string, name: string): { task: Task; connector: Connector } {
-    const stored = this.opts.store.get<Task>('Task', key);
+    const stored = this.opts.gate.task(key);
     if (!stored) throw new Refusal('notFound', `Task "${name}" not found in namespace "${namespace}"`);
     const task = stored.effective;
     if (!task)
@@ -120,15 +119,15 @@ export class InvocationService {
         `Task ${key} is a ${task.spec.usage} task; only tasks with usage: event can be invoked`,
       );
     }
-    const blocker = this.opts.controller.blocker(stored);
+    const blocker = this.opts.gate.blocker(stored);
     if (blocker) throw new Refusal('conflict', `Task ${key} cannot be invoked: ${blocker.message}`);
-    if (this.opts.controller.suspended(stored)) {
+    if (this.opts.gate.suspended(stored)) {
       throw new Refusal(
         'conflict',
         `Task ${key} is suspended: resume it (spec.suspend: false or provisio resume) to invoke it`,
       );
     }
-    const connector = this.opts.controller.connectorFor(task)?.effective as Connector;
+    const connector = this.opts.gate.connectorOf(task) as Connector;
     return { task, connector };
   }
 
@@ -143,7 +142,7 @@ export class InvocationService {
     // An InvalidInvocationError (bad input, a URL off the connector's origin) is a Refusal: it goes to the caller.
     let result: ActionResult;
     if (request.activity === 'runTask') {
-      result = await runTaskActivity(this.opts.controller, namespaceOf(task), request.input);
+      result = await runTaskActivity(this.opts.gate, namespaceOf(task), request.input);
     } else {
       const handler = connectorType(connector.spec.type).actions![request.activity];
       result = await handler(
