@@ -11,7 +11,6 @@ import { Refusal } from '../model/errors.js';
 import type { Connector, Task, TaskStatus } from '../model/resources.js';
 import { namespaceOf, refKey } from '../model/resources.js';
 import type { SecretResolver } from '../secrets/resolver.js';
-import type { Metrics } from '../server/metrics.js';
 import type { Idempotency } from '../state/idempotency.js';
 import type { InvocationCounters, InvocationTotals } from '../state/invocation-counters.js';
 import type { StatusStore } from '../state/status-store.js';
@@ -26,13 +25,27 @@ export interface InvocationServiceOptions {
   gate: TaskGate;
   secrets: SecretResolver;
   log: Logger;
-  metrics: Metrics;
+  /** Where each finished invocation is counted (server/metrics.ts: Prometheus); none: not counted. */
+  metrics?: InvocationMetrics;
   limits: InvocationLimits;
   idempotency: Idempotency;
   /** Totals shared by every replica (Redis); without, this process's counts are added to its status. */
   counters?: InvocationCounters;
   /** How often invocation counters are written to status. */
   flushEveryMs?: number;
+}
+
+/** The labels of one finished invocation. */
+export interface InvocationLabels {
+  namespace: string;
+  task: string;
+  activity: string;
+  state: ActionResult['state'];
+}
+
+/** The metrics port of the service: told about every invocation that ran (refusals are not counted). */
+export interface InvocationMetrics {
+  invocationFinished(labels: InvocationLabels, durationSeconds: number): void;
 }
 
 export interface InvokeAnswer {
@@ -174,8 +187,7 @@ export class InvocationService {
 
   private count(key: string, task: Task, activity: string, result: ActionResult, durationMs: number): void {
     const labels = { namespace: namespaceOf(task), task: task.metadata.name, activity, state: result.state };
-    this.opts.metrics.invocations.inc(labels);
-    this.opts.metrics.invocationDuration.observe(labels, durationMs / 1000);
+    this.opts.metrics?.invocationFinished(labels, durationMs / 1000);
     const d = this.pending.get(key) ?? { total: 0, failed: 0 };
     d.total++;
     d.lastTime = new Date().toISOString();
