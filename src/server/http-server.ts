@@ -10,6 +10,7 @@ import { Refusal, type RefusalKind } from '../model/errors.js';
 import type { TokenAuth } from './auth.js';
 import type { Metrics } from './metrics.js';
 
+/** An HTTP answer with no Refusal kind (401, 405, 413, 415, /readyz's 503): built in `server/` only. */
 export interface ApiError {
   status: number;
   message: string;
@@ -207,7 +208,7 @@ function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
       try {
         resolve(JSON.parse(text));
       } catch (e) {
-        reject(httpError(400, `request body is not valid JSON: ${(e as Error).message}`));
+        reject(new Refusal('invalid', `request body is not valid JSON: ${(e as Error).message}`));
       }
     });
   });
