@@ -13,7 +13,7 @@
  * Set-up and method:
  * - Three processes, so that client, controller and upstream do not share one event loop: the upstream REST API
  *   (bench/lib/events-upstream.ts, plain node:http, PATCH /api/users/:id → small JSON echoing the id), the
- *   Provisio controller (bench/lib/events-controller.ts: startRuntime on a temp dir with a REST connector to the
+ *   Provisio controller (bench/lib/events-controller.ts: startServedRuntime on a temp dir with a REST connector to the
  *   upstream, auth none, and an event task with event.maxConcurrency 128), and the load generator in this
  *   process. They share the machine's cores (the output says how many).
  * - Load: a closed loop of --concurrency workers on one undici Pool (one connection each, pipelining 1); every

@@ -1,6 +1,6 @@
 /**
  * The Provisio controller of the event benchmark, run as its own process (bench/events.ts forks it):
- * startRuntime on a temp directory holding a REST connector to the benchmark's upstream (auth none) and one
+ * startServedRuntime on a temp directory holding a REST connector to the benchmark's upstream (auth none) and one
  * event task, listening on 127.0.0.1 with one bearer token, logging with the product's logger (pino to
  * stderr, which the parent points at a file or /dev/null) at the given level.
  *
@@ -14,10 +14,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Runtime, startRuntime } from '../../src/controller/runtime.js';
 import { createLogger } from '../../src/log/logger.js';
 import { LocalSecretResolver } from '../../src/secrets/resolver.js';
 import { TokenAuth } from '../../src/server/auth.js';
+import { type ServedRuntime, startServedRuntime } from '../../src/server/serve.js';
 import { NAMESPACE, type ParentMessage, statsMessage, TASK } from './events-protocol.js';
 import { intOption, option } from './measure.js';
 
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
 
   const dir = mkdtempSync(join(tmpdir(), 'provisio-bench-events-'));
   writeFileSync(join(dir, 'users.yaml'), resources(upstream, maxConcurrency));
-  let runtime: Runtime | undefined;
+  let runtime: ServedRuntime | undefined;
   let peakRss = process.memoryUsage.rss();
   let sampler: NodeJS.Timeout | undefined;
   let stopping = false;
@@ -71,7 +71,7 @@ async function main(): Promise<void> {
   // Never outlive the benchmark: a parent that dies closes the IPC channel.
   process.on('disconnect', () => void stop());
 
-  runtime = await startRuntime({
+  runtime = await startServedRuntime({
     dir,
     stateDir: join(dir, 'state'),
     log: createLogger({ level, base: { component: 'controller' } }),

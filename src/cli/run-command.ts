@@ -4,11 +4,11 @@
  * files in git mode, the status subresource in Kubernetes mode).
  */
 import { hostname } from 'node:os';
-import { startRuntime } from '../controller/runtime.js';
 import { runSucceeded } from '../controller/task-status.js';
 import { createLogger } from '../log/logger.js';
 import type { TaskRunSummary } from '../model/resources.js';
 import { TokenAuth } from '../server/auth.js';
+import { startServedRuntime } from '../server/serve.js';
 import type { StatusStore } from '../state/status-store.js';
 import { table } from './output.js';
 
@@ -49,7 +49,7 @@ export async function runCommand(opts: RunCommandOptions): Promise<number> {
   process.once('SIGTERM', () => onSignal('SIGTERM'));
   // Loaded only in Kubernetes mode: the client library is large.
   const kube = opts.kubernetes ? await import('../kube/kube-config.js') : undefined;
-  const runtime = await startRuntime({
+  const runtime = await startServedRuntime({
     ...opts,
     kubernetes: kube
       ? {

@@ -1,29 +1,28 @@
 /**
- * Assembles a running controller: source, store, state, target, controller, and (with `listen`) the HTTP
- * server with the status API and event invocation. `provisio run` and the integration tests start it the
- * same way. Git-directory mode reads a directory and keeps status in state-dir files; Kubernetes mode reads
- * the API server's Connectors and Tasks, their Secrets, and writes status back to the status subresource.
- * Both keep the task cache, watermarks, idempotency results and local cards in the state dir.
+ * Assembles a running controller: source, store, state, target, controller and, when it is to be served, the
+ * invocation service (limits, Idempotency-Key results, invocation counters). `provisio run` and the integration
+ * tests start it the same way. Git-directory mode reads a directory and keeps status in state-dir files;
+ * Kubernetes mode reads the API server's Connectors and Tasks, their Secrets, and writes status back to the
+ * status subresource. Both keep the task cache, cursors, idempotency results and local cards in the state dir.
+ *
+ * The HTTP listener is not this layer's business: `server/serve.ts` passes `serve`, which gets what a listener
+ * serves (ServedParts) once the runtime runs, and `metrics`, the ports that count runs and invocations.
  */
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { closeRestActionSessions } from '../connectors/rest/actions/index.js';
-import { type InvocationCounters, InvocationService } from '../invocations/invocation-service.js';
+import { type InvocationMetrics, InvocationService } from '../invocations/invocation-service.js';
 import { InvocationLimits } from '../invocations/limits.js';
+import type { TaskGate } from '../invocations/task-gate.js';
 import type { Logger } from '../log/logger.js';
 import { parseDuration } from '../model/duration.js';
 import type { Task, TaskRunSummary } from '../model/resources.js';
-import { namespaceOf } from '../model/resources.js';
 import { LocalSecretResolver, type SecretResolver } from '../secrets/resolver.js';
-import { TokenAuth } from '../server/auth.js';
-import { HttpServer } from '../server/http-server.js';
-import { mountInvokeApi } from '../server/invoke-api.js';
-import { Metrics } from '../server/metrics.js';
-import { mountStatusApi } from '../server/status-api.js';
 import { GitDirSource } from '../sources/gitdir/git-dir-source.js';
 import type { ResourceSource } from '../sources/source.js';
 import { type Idempotency, IdempotencyStore } from '../state/idempotency.js';
+import type { InvocationCounters } from '../state/invocation-counters.js';
 import { SqliteTaskCache } from '../state/sqlite/sqlite-task-cache.js';
 import { FileStatusStore, type StatusStore } from '../state/status-store.js';
 import type { TaskCache } from '../state/task-cache.js';
@@ -33,7 +32,31 @@ import type { Target } from '../targets/types.js';
 import { Controller } from './controller.js';
 import type { KubernetesMode } from './kubernetes-mode.js';
 import type { LeaderElector } from './leader-election.js';
-import { runSucceeded } from './task-status.js';
+import { controllerTaskGate } from './task-gate.js';
+
+/** Told about every finished scheduled run (server/metrics.ts: Prometheus). */
+export interface RunMetrics {
+  runFinished(task: Task, run: TaskRunSummary): void;
+}
+
+/** What a listener serves: resources and their status, the operations, and event invocation. */
+export interface ServedParts {
+  store: ResourceStore;
+  statuses: StatusStore;
+  /** The operations behind the CLI verbs (trigger, stop, clear-cache, suspend, resume). */
+  controller: Controller;
+  /** The source revision the resources were read at. */
+  revision(): string | undefined;
+  gate: TaskGate;
+  invocations: InvocationService;
+  log: Logger;
+}
+
+/** A started listener: where it listens, and how it stops (first, when the runtime closes). */
+export interface Listener {
+  address: AddressInfo;
+  close(): Promise<void>;
+}
 
 export interface RuntimeOptions {
   /** Git-directory mode: the resource directory. */
@@ -54,9 +77,7 @@ export interface RuntimeOptions {
   secretsDir?: string;
   secrets?: SecretResolver;
   target?: string;
-  listen?: string;
   concurrency?: number;
-  auth?: TokenAuth;
   maxInvocations?: number;
   idempotencyTtl?: string;
   /**
@@ -64,8 +85,14 @@ export interface RuntimeOptions {
    * endpoint (the task cache stays per replica; see Controller.sharedStatus).
    */
   redis?: string;
-  /** Labels on every metric (the environment type). */
-  metricLabels?: Record<string, string>;
+  /** Counts runs and invocations; none: not counted. */
+  metrics?: RunMetrics & InvocationMetrics;
+  /**
+   * Serves the runtime (server/serve.ts: the HTTP listener). With it the runtime builds the invocation
+   * service; it is called once the resources are loaded and the controller started, before the source is
+   * watched, and the listener it answers is closed first on shutdown.
+   */
+  serve?: (parts: ServedParts) => Promise<Listener>;
   /** Watch the directory for changes (off for --once). */
   watch?: boolean;
 }
@@ -75,8 +102,9 @@ export interface Runtime {
   statuses: StatusStore;
   controller: Controller;
   source: ResourceSource;
-  metrics: Metrics;
+  gate: TaskGate;
   invocations?: InvocationService;
+  /** Where the listener listens (with `serve`). */
   address?: AddressInfo;
   /** Kubernetes mode with leader election. */
   elector?: LeaderElector;
@@ -110,7 +138,6 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   }
   const cache = new SqliteTaskCache(join(stateDir, 'state.db'));
   const target = openTarget(opts.target ?? 'local', stateDir);
-  const metrics = new Metrics(opts.metricLabels);
   const controller = new Controller({
     store,
     statuses,
@@ -123,7 +150,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     sharedStatus: kube !== undefined,
     onRunStarted: (task, runId, trigger) => kube?.runStarted(task, runId, trigger),
     onRunFinished: (task, run) => {
-      recordRunMetrics(metrics, task, run);
+      opts.metrics?.runFinished(task, run);
       kube?.runFinished(task, run);
     },
   });
@@ -146,17 +173,15 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     controller.start();
   }
 
-  let server: HttpServer | undefined;
+  const gate = controllerTaskGate(controller, store);
+  let listener: Listener | undefined;
   let invocations: InvocationService | undefined;
   let idempotency: Idempotency | undefined;
-  let address: AddressInfo | undefined;
   // Shared state for several replicas: loaded only when asked for.
   const redis = opts.redis
     ? await (await import('../state/redis/redis-client.js')).connectRedis(opts.redis, log)
     : undefined;
-  if (opts.listen) {
-    server = new HttpServer({ log, auth: opts.auth ?? TokenAuth.fromEnvironment(), metrics });
-    mountStatusApi(server, { store, statuses, controller, revision: () => source.revision });
+  if (opts.serve) {
     const ttlMs = parseDuration(opts.idempotencyTtl ?? '24h');
     let counters: InvocationCounters | undefined;
     if (redis) {
@@ -168,20 +193,24 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       idempotency = new IdempotencyStore(join(stateDir, 'state.db'), ttlMs);
     }
     invocations = new InvocationService({
-      store,
       statuses,
-      controller,
+      gate,
       secrets,
       log,
-      metrics,
+      metrics: opts.metrics,
       limits: new InvocationLimits(opts.maxInvocations ?? 256),
       idempotency,
       counters,
     });
-    mountInvokeApi(server, invocations);
-    address = await server.listen(opts.listen);
-    server.ready = true;
-    log.info({ address: address.address, port: address.port }, `API listening on ${address.address}:${address.port}`);
+    listener = await opts.serve({
+      store,
+      statuses,
+      controller,
+      revision: () => source.revision,
+      gate,
+      invocations,
+      log,
+    });
   }
   if (opts.watch) await source.watch();
 
@@ -190,12 +219,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     statuses,
     controller,
     source,
-    metrics,
+    gate,
     invocations,
-    address,
+    address: listener?.address,
     elector,
     async close() {
-      await server?.close();
+      await listener?.close();
       await invocations?.close();
       await idempotency?.close();
       await closeRestActionSessions();
@@ -210,15 +239,4 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       await redis?.quit().catch(() => redis.disconnect());
     },
   };
-}
-
-function recordRunMetrics(metrics: Metrics, task: Task, run: TaskRunSummary): void {
-  const labels = { namespace: namespaceOf(task), task: task.metadata.name };
-  const result = runSucceeded(run) ? 'Succeeded' : run.extract?.status === 'Stopped' ? 'Stopped' : 'Failed';
-  metrics.runs.inc({ ...labels, result });
-  if (run.startTime) metrics.runDuration.observe(labels, (Date.now() - Date.parse(run.startTime)) / 1000);
-  metrics.records.inc(labels, run.extract?.records ?? 0);
-  for (const op of ['created', 'updated', 'deleted'] as const) {
-    metrics.cards.inc({ ...labels, operation: op }, run.load?.[op] ?? 0);
-  }
 }

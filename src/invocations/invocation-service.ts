@@ -1,32 +1,32 @@
 /**
- * Event task invocation (DESIGN §2, §3): finds the task, refuses what cannot run (with 4xx that say
- * why), applies limits and Idempotency-Key, runs the activity, and records the outcome: an audit log
+ * Event task invocation (DESIGN §2, §3): finds the task, refuses what cannot run (typed Refusals that say
+ * why; `server/` maps their kind to an HTTP status), applies limits and Idempotency-Key, runs the activity, and records the outcome: an audit log
  * line, metrics, and the task's status.invocations counters.
  */
 import { setMaxListeners } from 'node:events';
 import { connectorType } from '../connectors/registry.js';
-import { type ActionResult, InvalidInvocationError } from '../connectors/types.js';
-import type { Controller } from '../controller/controller.js';
+import type { ActionResult } from '../connectors/types.js';
 import type { Logger } from '../log/logger.js';
+import { Refusal } from '../model/errors.js';
 import type { Connector, Task, TaskStatus } from '../model/resources.js';
 import { namespaceOf, refKey } from '../model/resources.js';
 import type { SecretResolver } from '../secrets/resolver.js';
-import { httpError } from '../server/http-server.js';
-import type { Metrics } from '../server/metrics.js';
 import type { Idempotency } from '../state/idempotency.js';
+import type { InvocationCounters, InvocationTotals } from '../state/invocation-counters.js';
 import type { StatusStore } from '../state/status-store.js';
-import type { ResourceStore } from '../store/resource-store.js';
 import { parseInvokeRequest } from './invoke-request.js';
 import type { InvocationLimits } from './limits.js';
 import { runTaskActivity } from './run-task-activity.js';
+import type { TaskGate } from './task-gate.js';
 
 export interface InvocationServiceOptions {
-  store: ResourceStore;
   statuses: StatusStore;
-  controller: Controller;
+  /** The tasks, whether they can run now, and the scheduler for the runTask activity. */
+  gate: TaskGate;
   secrets: SecretResolver;
   log: Logger;
-  metrics: Metrics;
+  /** Where each finished invocation is counted (server/metrics.ts: Prometheus); none: not counted. */
+  metrics?: InvocationMetrics;
   limits: InvocationLimits;
   idempotency: Idempotency;
   /** Totals shared by every replica (Redis); without, this process's counts are added to its status. */
@@ -35,16 +35,17 @@ export interface InvocationServiceOptions {
   flushEveryMs?: number;
 }
 
-export interface InvocationTotals {
-  total: number;
-  failed: number;
-  lastTime?: string;
-  lastError?: string;
+/** The labels of one finished invocation. */
+export interface InvocationLabels {
+  namespace: string;
+  task: string;
+  activity: string;
+  state: ActionResult['state'];
 }
 
-/** Cluster-wide invocation totals: adds this replica's counts, answers the totals to record in status. */
-export interface InvocationCounters {
-  add(task: string, delta: InvocationTotals, seed: InvocationTotals | undefined): Promise<InvocationTotals>;
+/** The metrics port of the service: told about every invocation that ran (refusals are not counted). */
+export interface InvocationMetrics {
+  invocationFinished(labels: InvocationLabels, durationSeconds: number): void;
 }
 
 export interface InvokeAnswer {
@@ -118,21 +119,28 @@ export class InvocationService {
     };
   }
 
-  /** The task and connector if the task may be invoked now; else the 4xx that says why not. */
+  /** The task and connector if the task may be invoked now; else the Refusal that says why not. */
   private invocable(key: string, namespace: string, name: string): { task: Task; connector: Connector } {
-    const stored = this.opts.store.get<Task>('Task', key);
-    if (!stored) throw httpError(404, `Task "${name}" not found in namespace "${namespace}"`);
+    const stored = this.opts.gate.task(key);
+    if (!stored) throw new Refusal('notFound', `Task "${name}" not found in namespace "${namespace}"`);
     const task = stored.effective;
-    if (!task) throw httpError(409, `Task ${key} is invalid: ${stored.errors[0]?.message ?? 'see its status'}`);
+    if (!task)
+      throw new Refusal('conflict', `Task ${key} is invalid: ${stored.errors[0]?.message ?? 'see its status'}`);
     if (task.spec.usage !== 'event') {
-      throw httpError(409, `Task ${key} is a ${task.spec.usage} task; only tasks with usage: event can be invoked`);
+      throw new Refusal(
+        'conflict',
+        `Task ${key} is a ${task.spec.usage} task; only tasks with usage: event can be invoked`,
+      );
     }
-    const blocker = this.opts.controller.blocker(stored);
-    if (blocker) throw httpError(409, `Task ${key} cannot be invoked: ${blocker.message}`);
-    if (this.opts.controller.suspended(stored)) {
-      throw httpError(409, `Task ${key} is suspended: resume it (spec.suspend: false or provisio resume) to invoke it`);
+    const blocker = this.opts.gate.blocker(stored);
+    if (blocker) throw new Refusal('conflict', `Task ${key} cannot be invoked: ${blocker.message}`);
+    if (this.opts.gate.suspended(stored)) {
+      throw new Refusal(
+        'conflict',
+        `Task ${key} is suspended: resume it (spec.suspend: false or provisio resume) to invoke it`,
+      );
     }
-    const connector = this.opts.controller.connectorFor(task)?.effective as Connector;
+    const connector = this.opts.gate.connectorOf(task) as Connector;
     return { task, connector };
   }
 
@@ -144,28 +152,24 @@ export class InvocationService {
     callerSignal: AbortSignal | undefined,
   ): Promise<{ status: number; body: InvokeAnswer['body'] }> {
     const started = performance.now();
+    // An InvalidInvocationError (bad input, a URL off the connector's origin) is a Refusal: it goes to the caller.
     let result: ActionResult;
-    try {
-      if (request.activity === 'runTask') {
-        result = await runTaskActivity(this.opts.controller, namespaceOf(task), request.input);
-      } else {
-        const handler = connectorType(connector.spec.type).actions![request.activity];
-        result = await handler(
-          {
-            connector,
-            task,
-            namespace: namespaceOf(task),
-            secrets: this.opts.secrets,
-            signal: callerSignal ?? NEVER_ABORTED,
-            log: this.opts.log,
-          },
-          request.input,
-          request.data,
-        );
-      }
-    } catch (e) {
-      if (e instanceof InvalidInvocationError) throw httpError(400, e.message);
-      throw e;
+    if (request.activity === 'runTask') {
+      result = await runTaskActivity(this.opts.gate, namespaceOf(task), request.input);
+    } else {
+      const handler = connectorType(connector.spec.type).actions![request.activity];
+      result = await handler(
+        {
+          connector,
+          task,
+          namespace: namespaceOf(task),
+          secrets: this.opts.secrets,
+          signal: callerSignal ?? NEVER_ABORTED,
+          log: this.opts.log,
+        },
+        request.input,
+        request.data,
+      );
     }
     const durationMs = Math.round((performance.now() - started) * 100) / 100;
     this.count(key, task, request.activity, result, durationMs);
@@ -183,8 +187,7 @@ export class InvocationService {
 
   private count(key: string, task: Task, activity: string, result: ActionResult, durationMs: number): void {
     const labels = { namespace: namespaceOf(task), task: task.metadata.name, activity, state: result.state };
-    this.opts.metrics.invocations.inc(labels);
-    this.opts.metrics.invocationDuration.observe(labels, durationMs / 1000);
+    this.opts.metrics?.invocationFinished(labels, durationMs / 1000);
     const d = this.pending.get(key) ?? { total: 0, failed: 0 };
     d.total++;
     d.lastTime = new Date().toISOString();

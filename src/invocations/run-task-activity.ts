@@ -5,11 +5,11 @@
  */
 import type { ActionResult } from '../connectors/types.js';
 import { InvalidInvocationError } from '../connectors/types.js';
-import type { Controller } from '../controller/controller.js';
 import { refKey } from '../model/resources.js';
+import type { TaskGate } from './task-gate.js';
 
 export async function runTaskActivity(
-  controller: Controller,
+  gate: TaskGate,
   namespace: string,
   input: Record<string, unknown>,
 ): Promise<ActionResult> {
@@ -22,8 +22,8 @@ export async function runTaskActivity(
   }
   const key = refKey(namespace, task);
   // Subscribe before triggering: a short run could otherwise finish unseen.
-  const finished = wait ? controller.nextRunFinished(key, timeoutSeconds * 1000) : undefined;
-  const answer = controller.scheduler.trigger(key, 'workflow');
+  const finished = wait ? gate.nextRunFinished(key, timeoutSeconds * 1000) : undefined;
+  const answer = gate.startRun(key);
   if (answer === 'unknown' || answer === 'suspended' || answer === 'closed') {
     const why =
       answer === 'suspended'

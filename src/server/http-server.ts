@@ -6,9 +6,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log/logger.js';
+import { Refusal, type RefusalKind } from '../model/errors.js';
 import type { TokenAuth } from './auth.js';
 import type { Metrics } from './metrics.js';
 
+/** An HTTP answer with no Refusal kind (401, 405, 413, 415, /readyz's 503): built in `server/` only. */
 export interface ApiError {
   status: number;
   message: string;
@@ -37,6 +39,31 @@ export const httpError = (status: number, message: string, headers?: Record<stri
   message,
   headers,
 });
+
+/**
+ * The HTTP status of each kind of Refusal (model/errors.ts). Layers below `server/` refuse in these words; this
+ * table, read only by `refusalAnswer`, is the one place they become HTTP codes.
+ */
+export const REFUSAL_STATUS: Readonly<Record<RefusalKind, number>> = {
+  invalid: 400,
+  notFound: 404,
+  conflict: 409,
+  busy: 429,
+  overloaded: 503,
+};
+
+/** Seconds a `busy` or `overloaded` refusal that does not say otherwise asks the caller to wait. */
+const DEFAULT_RETRY_AFTER_SECONDS = 1;
+
+/** The HTTP answer to a Refusal: its kind's status, its message, and Retry-After when retrying can help. */
+export function refusalAnswer(refusal: Refusal): ApiError {
+  const retryAfter = refusal.retryAfterSeconds ?? (refusal.retryable ? DEFAULT_RETRY_AFTER_SECONDS : undefined);
+  return {
+    status: REFUSAL_STATUS[refusal.kind],
+    message: refusal.message,
+    headers: retryAfter === undefined ? undefined : { 'retry-after': String(Math.max(0, Math.ceil(retryAfter))) },
+  };
+}
 
 const MAX_BODY = 1024 * 1024;
 
@@ -114,6 +141,10 @@ export class HttpServer {
       });
       send(res, out.status ?? 200, out.body, out.headers);
     } catch (e) {
+      if (e instanceof Refusal) {
+        const answer = refusalAnswer(e);
+        return send(res, answer.status, { error: answer.message }, answer.headers);
+      }
       const err = e as Partial<ApiError>;
       if (typeof err.status === 'number') return send(res, err.status, { error: err.message }, err.headers);
       throw e;
@@ -177,7 +208,7 @@ function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
       try {
         resolve(JSON.parse(text));
       } catch (e) {
-        reject(httpError(400, `request body is not valid JSON: ${(e as Error).message}`));
+        reject(new Refusal('invalid', `request body is not valid JSON: ${(e as Error).message}`));
       }
     });
   });

@@ -1,5 +1,6 @@
 /** POST /api/v1/namespaces/{ns}/tasks/{name}/invoke: event task invocation (bearer token required). */
 import type { InvocationService } from '../invocations/invocation-service.js';
+import { Refusal } from '../model/errors.js';
 import { type HttpServer, httpError } from './http-server.js';
 
 const MAX_IDEMPOTENCY_KEY = 200;
@@ -13,7 +14,7 @@ export function mountInvokeApi(server: HttpServer, service: InvocationService): 
       const raw = req.headers['idempotency-key'];
       const idempotencyKey = Array.isArray(raw) ? raw[0] : raw;
       if (idempotencyKey !== undefined && (idempotencyKey === '' || idempotencyKey.length > MAX_IDEMPOTENCY_KEY)) {
-        throw httpError(400, `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY} characters`);
+        throw new Refusal('invalid', `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY} characters`);
       }
       const type = String(req.headers['content-type'] ?? '');
       if (!/^application\/json\b/i.test(type))

@@ -1,7 +1,15 @@
-/** Prometheus metrics of the controller. */
+/**
+ * Prometheus metrics of the controller. They implement the metrics ports of the layers below: the runtime's
+ * RunMetrics (every finished scheduled run) and the invocation service's InvocationMetrics.
+ */
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import type { RunMetrics } from '../controller/runtime.js';
+import { runSucceeded } from '../controller/task-status.js';
+import type { InvocationLabels, InvocationMetrics } from '../invocations/invocation-service.js';
+import type { Task, TaskRunSummary } from '../model/resources.js';
+import { namespaceOf } from '../model/resources.js';
 
-export class Metrics {
+export class Metrics implements RunMetrics, InvocationMetrics {
   readonly registry = new Registry();
   readonly runs = new Counter({
     name: 'provisio_task_runs_total',
@@ -46,5 +54,21 @@ export class Metrics {
   constructor(defaultLabels: Record<string, string> = {}) {
     this.registry.setDefaultLabels(defaultLabels);
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  runFinished(task: Task, run: TaskRunSummary): void {
+    const labels = { namespace: namespaceOf(task), task: task.metadata.name };
+    const result = runSucceeded(run) ? 'Succeeded' : run.extract?.status === 'Stopped' ? 'Stopped' : 'Failed';
+    this.runs.inc({ ...labels, result });
+    if (run.startTime) this.runDuration.observe(labels, (Date.now() - Date.parse(run.startTime)) / 1000);
+    this.records.inc(labels, run.extract?.records ?? 0);
+    for (const op of ['created', 'updated', 'deleted'] as const) {
+      this.cards.inc({ ...labels, operation: op }, run.load?.[op] ?? 0);
+    }
+  }
+
+  invocationFinished(labels: InvocationLabels, durationSeconds: number): void {
+    this.invocations.inc(labels);
+    this.invocationDuration.observe(labels, durationSeconds);
   }
 }

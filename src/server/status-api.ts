@@ -1,11 +1,12 @@
 /** The read-only status API and the operation endpoints behind the CLI verbs. */
 import type { Controller } from '../controller/controller.js';
 import { listViews, viewOf } from '../controller/status-view.js';
+import { Refusal } from '../model/errors.js';
 import type { Kind } from '../model/resources.js';
 import { refKey } from '../model/resources.js';
 import type { StatusStore } from '../state/status-store.js';
 import type { ResourceStore } from '../store/resource-store.js';
-import { type HttpServer, httpError } from './http-server.js';
+import type { HttpServer } from './http-server.js';
 
 const KIND_BY_PLURAL: Record<string, Kind> = { connectors: 'Connector', tasks: 'Task' };
 
@@ -15,7 +16,7 @@ export function mountStatusApi(
 ): void {
   const kindOf = (plural: string): Kind => {
     const kind = KIND_BY_PLURAL[plural];
-    if (!kind) throw httpError(404, `unknown resource type "${plural}": use connectors or tasks`);
+    if (!kind) throw new Refusal('notFound', `unknown resource type "${plural}": use connectors or tasks`);
     return kind;
   };
   const list = (plural: string, namespace?: string) => ({
@@ -31,7 +32,7 @@ export function mountStatusApi(
   server.route('GET', '/api/v1/namespaces/{ns}/{plural}/{name}', false, async ({ params }) => {
     const kind = kindOf(params.plural);
     const stored = deps.store.get(kind, refKey(params.ns, params.name));
-    if (!stored) throw httpError(404, `${kind} "${params.name}" not found in namespace "${params.ns}"`);
+    if (!stored) throw new Refusal('notFound', `${kind} "${params.name}" not found in namespace "${params.ns}"`);
     return { body: viewOf(kind, stored, deps.store, deps.statuses) };
   });
 
@@ -39,15 +40,15 @@ export function mountStatusApi(
     server.route('POST', `/api/v1/namespaces/{ns}/tasks/{name}/${op}`, true, async ({ params, caller }) => {
       const key = refKey(params.ns, params.name);
       if (!deps.store.get('Task', key))
-        throw httpError(404, `Task "${params.name}" not found in namespace "${params.ns}"`);
+        throw new Refusal('notFound', `Task "${params.name}" not found in namespace "${params.ns}"`);
       const result = act(key);
       return { status: 202, body: { task: key, operation: op, result, caller } };
     });
   taskOp('trigger', (key) => {
     const answer = deps.controller.trigger(key);
     if (answer === 'unknown')
-      throw httpError(409, 'the task is not scheduled: it is invalid, blocked, or not a scheduled task');
-    if (answer === 'suspended') throw httpError(409, 'the task is suspended: resume it first');
+      throw new Refusal('conflict', 'the task is not scheduled: it is invalid, blocked, or not a scheduled task');
+    if (answer === 'suspended') throw new Refusal('conflict', 'the task is suspended: resume it first');
     return answer;
   });
   taskOp('stop', (key) => (deps.controller.stop(key) ? 'stopping' : 'not-running'));

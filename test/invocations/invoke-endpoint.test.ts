@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Runtime, startRuntime } from '../../src/controller/runtime.js';
 import { LocalSecretResolver } from '../../src/secrets/resolver.js';
 import { TokenAuth } from '../../src/server/auth.js';
+import { type ServedRuntime, startServedRuntime } from '../../src/server/serve.js';
 import { captureLogger } from '../peers/log-capture.js';
 import { RestFixtureServer } from '../peers/rest-fixture.js';
 import { postInvoke } from './invoke-client.js';
@@ -17,7 +17,7 @@ import { postInvoke } from './invoke-client.js';
 const TOKEN = 's3cr3t-invoke-token';
 const SECRET_PASSWORD = 'upstream-pa55word';
 let upstream: RestFixtureServer;
-let runtime: Runtime;
+let runtime: ServedRuntime;
 let dir: string;
 let base: string;
 const logs = captureLogger('info');
@@ -70,7 +70,7 @@ beforeAll(async () => {
   upstream = await RestFixtureServer.start();
   dir = mkdtempSync(join(tmpdir(), 'provisio-invoke-'));
   writeFileSync(join(dir, 'hr.yaml'), resources(upstream.url));
-  runtime = await startRuntime({
+  runtime = await startServedRuntime({
     dir,
     stateDir: join(dir, 'state'),
     log: logs.log,

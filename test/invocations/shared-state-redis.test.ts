@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Runtime, startRuntime } from '../../src/controller/runtime.js';
 import { silentLogger } from '../../src/log/logger.js';
 import type { TaskStatus } from '../../src/model/resources.js';
 import { TokenAuth } from '../../src/server/auth.js';
+import { type ServedRuntime, startServedRuntime } from '../../src/server/serve.js';
 import { connectRedis } from '../../src/state/redis/redis-client.js';
 import { captureLogger } from '../peers/log-capture.js';
 import { type RedisPeer, startRedis } from '../peers/redis.js';
@@ -25,7 +25,7 @@ const TASK = 'iga/hr-users';
 let redis: RedisPeer;
 let upstream: RestFixtureServer;
 let dir: string;
-let replicas: Runtime[] = [];
+let replicas: ServedRuntime[] = [];
 const logs = captureLogger('info');
 
 const resources = (url: string) => `apiVersion: provisio.dev/v1alpha1
@@ -50,7 +50,7 @@ const CALL = {
   data: { name: 'Ada' },
 };
 
-async function invoke(replica: Runtime, body: unknown, key?: string) {
+async function invoke(replica: ServedRuntime, body: unknown, key?: string) {
   const reply = await postInvoke(
     `http://127.0.0.1:${replica.address!.port}`,
     { namespace: 'iga', name: 'hr-users' },
@@ -70,7 +70,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'hr.yaml'), resources(upstream.url));
   for (const name of ['a', 'b']) {
     replicas.push(
-      await startRuntime({
+      await startServedRuntime({
         dir,
         stateDir: join(dir, `state-${name}`),
         log: logs.log,

@@ -4,7 +4,7 @@
  * status write overwrites another's count with a smaller one for long (the next flush brings the latest).
  */
 import type { Redis } from 'ioredis';
-import type { InvocationCounters, InvocationTotals } from '../../invocations/invocation-service.js';
+import type { InvocationCounters, InvocationTotals } from '../invocation-counters.js';
 import { KEY_PREFIX } from './redis-client.js';
 
 export class RedisInvocationCounters implements InvocationCounters {
