@@ -78,6 +78,8 @@ export interface RuntimeOptions {
   secrets?: SecretResolver;
   target?: string;
   concurrency?: number;
+  /** Check each valid connector's connection into status.connection, again every 5 minutes (default true). */
+  checkConnections?: boolean;
   maxInvocations?: number;
   idempotencyTtl?: string;
   /**
@@ -147,6 +149,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     log,
     stateDir,
     concurrency: opts.concurrency,
+    checkConnections: opts.checkConnections,
     sharedStatus: kube !== undefined,
     onRunStarted: (task, runId, trigger) => kube?.runStarted(task, runId, trigger),
     onRunFinished: (task, run) => {
