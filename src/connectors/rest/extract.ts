@@ -7,7 +7,7 @@
 import { describeRequest, joinUrl } from '../../transport/url.js';
 import type { ExtractContext, ExtractedRecord, Extraction, ExtractOutcome } from '../types.js';
 import { ExtractError } from '../types.js';
-import { DEFAULT_SAFETY_THRESHOLD, pagingPlan, restBlock, restSource } from './config.js';
+import { DEFAULT_SAFETY_THRESHOLD, pagingPlan, restBlock, restSource, totalReader } from './config.js';
 import { paginate } from './pagination.js';
 import { isRecord, selectRows } from './records.js';
 import { openSession, type RestRuntimeOptions } from './session.js';
@@ -46,7 +46,7 @@ async function* run(
       plan,
       url,
       origin: baseUrl,
-      log: ctx.log,
+      total: totalReader(rest),
       rows: (response) => {
         const where = describeRequest('GET', response.url);
         const rows = selectRows(response.body, source.valueMarker || undefined, where);
@@ -69,7 +69,12 @@ async function* run(
       // Calls whose pages were handed over: the next page's request, already out, counts with its page.
       ctx.progress({ records, apiCalls: api.callsMade - (page.nextRequested ? 1 : 0) });
     }
-    ctx.log.info({ records, apiCalls: api.callsMade }, 'REST extract finished');
+    const paging = pages.outcome();
+    if (!paging.complete) {
+      outcome.complete = false;
+      outcome.reason = `${paging.reason}: deletion marking skipped`;
+    }
+    ctx.log.info({ records, apiCalls: api.callsMade, complete: outcome.complete }, 'REST extract finished');
   } catch (e) {
     // The calls of a failed page count too: "read 0 records in 1 API call", not "in 0".
     ctx.progress({ records, apiCalls: api.callsMade });
