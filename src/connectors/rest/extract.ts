@@ -39,6 +39,7 @@ async function* run(
   const subqueryOptions = { api, baseUrl, plan, templates, valueMarker: source.valueMarker || undefined, log: ctx.log };
   const concurrency = Math.max(1, options.subqueryConcurrency ?? DEFAULT_SUBQUERY_CONCURRENCY);
   let records = 0;
+  let reported = 0;
   try {
     const url = joinUrl(rest.baseUrl, source.query);
     const pages = paginate({
@@ -67,8 +68,11 @@ async function* run(
         yield { kind: 'generic', data };
       }
       // Calls whose pages were handed over: the next page's request, already out, counts with its page.
-      ctx.progress({ records, apiCalls: api.callsMade - (page.nextRequested ? 1 : 0) });
+      reported = api.callsMade - (page.nextRequested ? 1 : 0);
+      ctx.progress({ records, apiCalls: reported });
     }
+    // A last page read but not handed over (a repeated page) counts too.
+    if (api.callsMade !== reported) ctx.progress({ records, apiCalls: api.callsMade });
     const paging = pages.outcome();
     if (!paging.complete) {
       outcome.complete = false;
