@@ -4,6 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { extractRest } from '../../../src/connectors/rest/index.js';
+import { captureLogger } from '../../peers/log-capture.js';
 import { RestFixtureServer } from '../../peers/rest-fixture.js';
 import { collect, collectFailure, context, FAST, ids, range } from './helpers.js';
 
@@ -516,5 +517,63 @@ describe('subqueries', () => {
     expect(error.message).toBe(
       'response from GET /employees/1/groups has an error at "errors" (errorMarker): group service down',
     );
+  });
+});
+
+describe('paging anomalies the extract tells apart', () => {
+  it('follows a next link on an empty page: the source says there is more', async () => {
+    api.route('GET', '/sparse', (req) => {
+      const cursor = Number(req.query.get('cursor') ?? 0);
+      const value = cursor === 1 ? [] : people(4).slice(cursor === 0 ? 0 : 2, cursor === 0 ? 2 : 4);
+      const next = cursor < 2 ? `${api.url}/sparse?cursor=${cursor + 1}` : undefined;
+      return { json: { value, '@odata.nextLink': next } };
+    });
+    const ctx = context(
+      { baseUrl: api.url, pagination: { type: 'linkToken', nextLinkPath: '@odata.nextLink' } },
+      { query: '/sparse', valueMarker: 'value' },
+    );
+    const extraction = extractRest(ctx);
+    expect(ids(await collect(extraction))).toEqual([1, 2, 3, 4]);
+    expect(api.calls().map((r) => r.url)).toEqual(['/sparse', '/sparse?cursor=1', '/sparse?cursor=2']);
+    expect(extraction.outcome()).toEqual({ complete: true });
+  });
+
+  it('reads a total from a numeric string at totalPath and declares a matching extract complete', async () => {
+    api.collection('/counted', people(5), { paging: 'offset', marker: 'items', extra: { meta: { total: '5' } } });
+    const ctx = context(
+      { baseUrl: api.url, pagination: { type: 'startOffset', pageSize: 2, totalPath: 'meta.total' } },
+      { query: '/counted', valueMarker: 'items' },
+    );
+    const extraction = extractRest(ctx);
+    expect(ids(await collect(extraction))).toEqual(range(1, 5));
+    expect(extraction.outcome()).toEqual({ complete: true });
+  });
+
+  it('keeps a subquery that repeats its page to a warning: which records exist is not in doubt', async () => {
+    const capture = captureLogger();
+    api.collection('/staff', people(2), { paging: 'page' });
+    // The groups endpoint ignores the paging parameters and always answers with the same full page.
+    api.route('GET', '/staff/:id/groups', () => ({ json: [{ name: 'a' }, { name: 'b' }] }));
+    const ctx = context(
+      { baseUrl: api.url, pagination: { type: 'pageIncrement', pageSize: 2 } },
+      { query: '/staff', subqueries: ['/staff/{id}/groups'] },
+      { log: capture.log },
+    );
+    const extraction = extractRest(ctx);
+    const rows = await collect(extraction);
+    expect(rows.map((r) => r['/staff/{id}/groups'])).toEqual([
+      [{ name: 'a' }, { name: 'b' }],
+      [{ name: 'a' }, { name: 'b' }],
+    ]);
+    expect(extraction.outcome()).toEqual({ complete: true });
+    expect(
+      capture
+        .entries()
+        .filter((e) => e.level === 40)
+        .map((e) => e.msg),
+    ).toEqual([
+      'REST subquery stopped early: page 2 of GET /staff/1/groups repeated page 1 (the source seems to ignore the paging parameters)',
+      'REST subquery stopped early: page 2 of GET /staff/2/groups repeated page 1 (the source seems to ignore the paging parameters)',
+    ]);
   });
 });
