@@ -1,7 +1,10 @@
 /**
  * The scheduled-task extract: the main query page by page, each page's rows completed with their
  * subqueries (a few rows at a time, yielded in source order), progress reported after every page.
- * Nothing beyond the current page is held in memory.
+ * Nothing beyond the current page is held in memory. The extract declares itself complete unless the
+ * main query's paging met something it cannot trust (connectors/kit/paging/paginate.ts: a repeated page,
+ * a repeated link or token, an announced total not matched); then the engine loads what was read and marks
+ * no deletions.
  */
 
 import { describeRequest, joinUrl } from '../../transport/url.js';
