@@ -727,6 +727,11 @@ export const connectorSchema: JsonSchema = {
         "tokenParam": {
           "type": "string",
           "description": "linkAttributeToken: query parameter that sends the token back (default \"pageToken\")."
+        },
+        "totalPath": {
+          "type": "string",
+          "minLength": 1,
+          "description": "Path of the record count the API announces in the first page's body, mapping-path syntax without $. (such as meta.total). A run that reads a different number of records is Incomplete and marks no deletions. Without totalPath, an X-Total-Count response header is used the same way when the API sends one."
         }
       },
       "x-kubernetes-validations": [

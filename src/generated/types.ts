@@ -217,6 +217,10 @@ export interface RestPagination {
    * linkAttributeToken: query parameter that sends the token back (default "pageToken").
    */
   tokenParam?: string;
+  /**
+   * Path of the record count the API announces in the first page's body, mapping-path syntax without $. (such as meta.total). A run that reads a different number of records is Incomplete and marks no deletions. Without totalPath, an X-Total-Count response header is used the same way when the API sends one.
+   */
+  totalPath?: string;
 }
 
 export interface M42Connector {

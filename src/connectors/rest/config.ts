@@ -5,19 +5,15 @@
 import type { RestConnector, RestPagination, RestSource } from '../../generated/types.js';
 import { parseDuration } from '../../model/duration.js';
 import type { Connector, Task } from '../../model/resources.js';
+import type { PagingPlan, PagingType, PlanOf } from '../kit/paging/plan.js';
+import { bodyTotal, headerTotal, type TotalReader } from '../kit/paging/totals.js';
 import { ExtractError } from '../types.js';
+
+export type { PagingPlan } from '../kit/paging/plan.js';
 
 export const DEFAULT_TIMEOUT = '30s';
 export const DEFAULT_PAGE_SIZE = 100;
 export const DEFAULT_SAFETY_THRESHOLD = 10_000;
-
-/** Paging with every default filled in; one variant per pagination type. */
-export type PagingPlan =
-  | { type: 'none' }
-  | { type: 'startOffset'; startParam: string; limitParam: string; firstIndex: number; pageSize: number }
-  | { type: 'pageIncrement'; pageParam: string; sizeParam: string; firstPage: number; pageSize: number }
-  | { type: 'linkToken'; nextLinkPath?: string; linkHeader: boolean }
-  | { type: 'linkAttributeToken'; tokenPath: string; tokenParam: string };
 
 export function restBlock(connector: Connector): RestConnector {
   const rest = connector.spec.rest;
@@ -39,39 +35,49 @@ export function timeoutMs(rest: RestConnector): number {
   }
 }
 
-/** `variant: google` without a pagination block pages Google style (nextPageToken / pageToken). */
+type Pagination = RestPagination | undefined;
+
+/** Each pagination type's defaults (schemas/connectors/rest.json). */
+const PLANS: { [T in PagingType]: (p: Pagination) => PlanOf<T> } = {
+  none: () => ({ type: 'none' }),
+  startOffset: (p) => ({
+    type: 'startOffset',
+    startParam: p?.startParam ?? 'offset',
+    limitParam: p?.limitParam ?? 'limit',
+    firstIndex: p?.firstIndex ?? 0,
+    pageSize: p?.pageSize ?? DEFAULT_PAGE_SIZE,
+  }),
+  pageIncrement: (p) => ({
+    type: 'pageIncrement',
+    pageParam: p?.pageParam ?? 'page',
+    sizeParam: p?.sizeParam ?? 'size',
+    firstPage: p?.firstPage ?? 1,
+    pageSize: p?.pageSize ?? DEFAULT_PAGE_SIZE,
+  }),
+  linkToken: (p) => {
+    if (!p?.nextLinkPath && !p?.linkHeader) {
+      throw new ExtractError('spec.rest.pagination: linkToken paging needs nextLinkPath or linkHeader: true');
+    }
+    return { type: 'linkToken', nextLinkPath: p.nextLinkPath, linkHeader: p.linkHeader === true };
+  },
+  linkAttributeToken: (p) => ({
+    type: 'linkAttributeToken',
+    tokenPath: p?.tokenPath ?? 'nextPageToken',
+    tokenParam: p?.tokenParam ?? 'pageToken',
+  }),
+};
+
+/** The pagination block with its defaults; `variant: google` without one pages Google style (nextPageToken / pageToken). */
 export function pagingPlan(rest: RestConnector): PagingPlan {
-  const p: RestPagination | undefined =
-    rest.pagination ?? (rest.variant === 'google' ? { type: 'linkAttributeToken' } : undefined);
-  switch (p?.type ?? 'none') {
-    case 'none':
-      return { type: 'none' };
-    case 'startOffset':
-      return {
-        type: 'startOffset',
-        startParam: p?.startParam ?? 'offset',
-        limitParam: p?.limitParam ?? 'limit',
-        firstIndex: p?.firstIndex ?? 0,
-        pageSize: p?.pageSize ?? DEFAULT_PAGE_SIZE,
-      };
-    case 'pageIncrement':
-      return {
-        type: 'pageIncrement',
-        pageParam: p?.pageParam ?? 'page',
-        sizeParam: p?.sizeParam ?? 'size',
-        firstPage: p?.firstPage ?? 1,
-        pageSize: p?.pageSize ?? DEFAULT_PAGE_SIZE,
-      };
-    case 'linkToken':
-      if (!p?.nextLinkPath && !p?.linkHeader) {
-        throw new ExtractError('spec.rest.pagination: linkToken paging needs nextLinkPath or linkHeader: true');
-      }
-      return { type: 'linkToken', nextLinkPath: p.nextLinkPath, linkHeader: p.linkHeader === true };
-    case 'linkAttributeToken':
-      return {
-        type: 'linkAttributeToken',
-        tokenPath: p?.tokenPath ?? 'nextPageToken',
-        tokenParam: p?.tokenParam ?? 'pageToken',
-      };
-  }
+  const p: Pagination = rest.pagination ?? (rest.variant === 'google' ? { type: 'linkAttributeToken' } : undefined);
+  return PLANS[p?.type ?? 'none'](p);
+}
+
+/**
+ * The total the source announces on its first page: at `pagination.totalPath` in the body when set,
+ * else the `X-Total-Count` header when the source sends one.
+ */
+export function totalReader(rest: RestConnector): TotalReader {
+  const path = rest.pagination?.totalPath;
+  return path ? bodyTotal(path, 'spec.rest.pagination.totalPath') : headerTotal('X-Total-Count');
 }

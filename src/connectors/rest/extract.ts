@@ -1,13 +1,16 @@
 /**
  * The scheduled-task extract: the main query page by page, each page's rows completed with their
  * subqueries (a few rows at a time, yielded in source order), progress reported after every page.
- * Nothing beyond the current page is held in memory.
+ * Nothing beyond the current page is held in memory. The extract declares itself complete unless the
+ * main query's paging met something it cannot trust (connectors/kit/paging/paginate.ts: a repeated page,
+ * a repeated link or token, an announced total not matched); then the engine loads what was read and marks
+ * no deletions.
  */
 
 import { describeRequest, joinUrl } from '../../transport/url.js';
 import type { ExtractContext, ExtractedRecord, Extraction, ExtractOutcome } from '../types.js';
 import { ExtractError } from '../types.js';
-import { DEFAULT_SAFETY_THRESHOLD, pagingPlan, restBlock, restSource } from './config.js';
+import { DEFAULT_SAFETY_THRESHOLD, pagingPlan, restBlock, restSource, totalReader } from './config.js';
 import { paginate } from './pagination.js';
 import { isRecord, selectRows } from './records.js';
 import { openSession, type RestRuntimeOptions } from './session.js';
@@ -39,6 +42,7 @@ async function* run(
   const subqueryOptions = { api, baseUrl, plan, templates, valueMarker: source.valueMarker || undefined, log: ctx.log };
   const concurrency = Math.max(1, options.subqueryConcurrency ?? DEFAULT_SUBQUERY_CONCURRENCY);
   let records = 0;
+  let reported = 0;
   try {
     const url = joinUrl(rest.baseUrl, source.query);
     const pages = paginate({
@@ -46,7 +50,7 @@ async function* run(
       plan,
       url,
       origin: baseUrl,
-      log: ctx.log,
+      total: totalReader(rest),
       rows: (response) => {
         const where = describeRequest('GET', response.url);
         const rows = selectRows(response.body, source.valueMarker || undefined, where);
@@ -67,9 +71,17 @@ async function* run(
         yield { kind: 'generic', data };
       }
       // Calls whose pages were handed over: the next page's request, already out, counts with its page.
-      ctx.progress({ records, apiCalls: api.callsMade - (page.nextRequested ? 1 : 0) });
+      reported = api.callsMade - (page.nextRequested ? 1 : 0);
+      ctx.progress({ records, apiCalls: reported });
     }
-    ctx.log.info({ records, apiCalls: api.callsMade }, 'REST extract finished');
+    // A last page read but not handed over (a repeated page) counts too.
+    if (api.callsMade !== reported) ctx.progress({ records, apiCalls: api.callsMade });
+    const paging = pages.outcome();
+    if (!paging.complete) {
+      outcome.complete = false;
+      outcome.reason = `${paging.reason}: deletion marking skipped`;
+    }
+    ctx.log.info({ records, apiCalls: api.callsMade, complete: outcome.complete }, 'REST extract finished');
   } catch (e) {
     // The calls of a failed page count too: "read 0 records in 1 API call", not "in 0".
     ctx.progress({ records, apiCalls: api.callsMade });

@@ -2,26 +2,11 @@
  * What a response body holds: the records (after the value marker), an error (the error marker), or a
  * value at a path (next links, page tokens, login tokens). Paths use the mapping-path syntax without `$.`.
  */
-import { PathError, readPath } from '../../model/mapping-path.js';
 import { excerpt } from '../../transport/scrub.js';
+import { isRecord, readMarker } from '../kit/markers.js';
 import { ExtractError } from '../types.js';
 
-export const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/**
- * Reads `path` from a body. A key that is literally the whole path is tried first, so that names such as
- * `@odata.nextLink` work without the bracket notation `['@odata.nextLink']` the path syntax requires.
- */
-export function readMarker(body: unknown, path: string, field: string): unknown {
-  if (isRecord(body) && Object.hasOwn(body, path)) return body[path];
-  try {
-    return readPath(body, path);
-  } catch (e) {
-    if (e instanceof PathError) throw new ExtractError(`${field}: ${e.message}`);
-    throw e;
-  }
-}
+export { isRecord, readMarker };
 
 /** Whether an error-marker value means "there was an error": null, false, [] and {} mean there was none. */
 function isPresent(value: unknown): boolean {

@@ -83,22 +83,47 @@ describe('next link in the body (linkToken)', () => {
     expect(api.calls()).toHaveLength(1);
   });
 
-  it('stops at a next link seen before (a loop), reading every page once and logging a warning', async () => {
-    const capture = captureLogger();
+  it('stops at a next link seen before (a loop), reading every page once, and declares the extract incomplete', async () => {
     api.collection('/odata/people', people(7), { paging: 'nextLink', pageSize: 3, loop: true });
     const ctx = context(
       { baseUrl: api.url, pagination: { type: 'linkToken', nextLinkPath: '@odata.nextLink' } },
       { query: '/odata/people', valueMarker: 'value' },
-      { log: capture.log },
     );
-    expect(ids(await collect(extractRest(ctx)))).toEqual(range(1, 7));
+    const extraction = extractRest(ctx);
+    expect(ids(await collect(extraction))).toEqual(range(1, 7));
     expect(api.calls()).toHaveLength(3);
-    expect(
-      capture
-        .entries()
-        .filter((e) => e.level === 40)
-        .map((e) => e.msg),
-    ).toEqual(['REST API sent a next link or page token seen before (a loop); stopping here']);
+    expect(extraction.outcome()).toEqual({
+      complete: false,
+      reason:
+        'page 3 of GET /odata/people sent a next link the run had already followed (a loop): deletion marking skipped',
+    });
+  });
+
+  it('refuses a next link with a user name and password, naming the page but not the credentials', async () => {
+    api.route('GET', '/odata/people', (req) => {
+      const cursor = Number(req.query.get('cursor') ?? 0);
+      const host = new URL(api.url).host;
+      return {
+        json: {
+          value: people(6).slice(cursor * 2, cursor * 2 + 2),
+          '@odata.nextLink': cursor === 0 ? `http://alice:s3cr3t-pw@${host}/odata/people?cursor=1` : undefined,
+        },
+      };
+    });
+    const ctx = context(
+      { baseUrl: api.url, pagination: { type: 'linkToken', nextLinkPath: '@odata.nextLink' } },
+      { query: '/odata/people', valueMarker: 'value' },
+    );
+    const { rows, error } = await collectFailure(extractRest(ctx));
+    expect(ids(rows)).toEqual([1, 2]);
+    expect(error.status).toBe('Failed');
+    expect(error.message).toBe(
+      'next link from page 1 (GET /odata/people) carries a user name or password; ' +
+        'refusing to follow a link with credentials in it',
+    );
+    expect(error.message).not.toContain('s3cr3t-pw');
+    expect(error.message).not.toContain('alice');
+    expect(api.calls()).toHaveLength(1);
   });
 });
 
@@ -133,11 +158,17 @@ describe('Google-style page tokens (linkAttributeToken)', () => {
     expect(api.calls().map((r) => r.url)).toEqual(['/items', '/items?after=tok-1']);
   });
 
-  it('stops at a token seen before', async () => {
+  it('stops at a token seen before and declares the extract incomplete', async () => {
     api.collection('/admin/users', people(6), { paging: 'token', pageSize: 2, marker: 'users', loop: true });
     const ctx = context({ baseUrl: api.url, variant: 'google' }, { query: '/admin/users', valueMarker: 'users' });
-    expect(ids(await collect(extractRest(ctx)))).toEqual(range(1, 6));
+    const extraction = extractRest(ctx);
+    expect(ids(await collect(extraction))).toEqual(range(1, 6));
     expect(api.calls()).toHaveLength(3);
+    expect(extraction.outcome()).toEqual({
+      complete: false,
+      reason:
+        'page 3 of GET /admin/users sent a page token the run had already followed (a loop): deletion marking skipped',
+    });
   });
 });
 
@@ -185,29 +216,44 @@ describe('end of data for offset and page styles', () => {
     ]);
   });
 
-  it('stops with a warning when the API repeats its last page forever', async () => {
-    const capture = captureLogger();
+  it('stops as incomplete when the API repeats its last page forever', async () => {
     api.collection('/stuck', people(6), { paging: 'offset', repeatLastPage: true });
-    const ctx = context(
-      { baseUrl: api.url, pagination: { type: 'startOffset', pageSize: 3 } },
-      { query: '/stuck' },
-      { log: capture.log },
-    );
-    expect(ids(await collect(extractRest(ctx)))).toEqual(range(1, 6));
+    const ctx = context({ baseUrl: api.url, pagination: { type: 'startOffset', pageSize: 3 } }, { query: '/stuck' });
+    const extraction = extractRest(ctx);
+    expect(ids(await collect(extraction))).toEqual(range(1, 6));
     expect(api.calls()).toHaveLength(3);
-    expect(capture.entries().find((e) => e.level === 40)?.msg).toBe(
-      'REST page is identical to the previous one; the API seems to ignore the paging parameters, stopping here',
-    );
+    expect(extraction.outcome()).toEqual({
+      complete: false,
+      reason:
+        'page 3 of GET /stuck repeated page 2 (the source seems to ignore the paging parameters): deletion marking skipped',
+    });
   });
 
-  it('stops when an API ignores the page parameter altogether', async () => {
+  it('stops as incomplete when an API ignores the page parameter altogether and the page is full', async () => {
     api.collection('/unpaged', people(3), { paging: 'none' });
     const ctx = context(
       { baseUrl: api.url, pagination: { type: 'pageIncrement', pageSize: 3 } },
       { query: '/unpaged' },
     );
-    expect(ids(await collect(extractRest(ctx)))).toEqual([1, 2, 3]);
+    const extraction = extractRest(ctx);
+    expect(ids(await collect(extraction))).toEqual([1, 2, 3]);
     expect(api.calls()).toHaveLength(2);
+    expect(extraction.outcome()).toEqual({
+      complete: false,
+      reason:
+        'page 2 of GET /unpaged repeated page 1 (the source seems to ignore the paging parameters): deletion marking skipped',
+    });
+  });
+
+  it('declares an extract that ended on a short page complete', async () => {
+    api.collection('/by-offset', people(5), { paging: 'offset' });
+    const ctx = context(
+      { baseUrl: api.url, pagination: { type: 'startOffset', pageSize: 2 } },
+      { query: '/by-offset' },
+    );
+    const extraction = extractRest(ctx);
+    expect(ids(await collect(extraction))).toEqual(range(1, 5));
+    expect(extraction.outcome()).toEqual({ complete: true });
   });
 });
 
@@ -471,5 +517,63 @@ describe('subqueries', () => {
     expect(error.message).toBe(
       'response from GET /employees/1/groups has an error at "errors" (errorMarker): group service down',
     );
+  });
+});
+
+describe('paging anomalies the extract tells apart', () => {
+  it('follows a next link on an empty page: the source says there is more', async () => {
+    api.route('GET', '/sparse', (req) => {
+      const cursor = Number(req.query.get('cursor') ?? 0);
+      const value = cursor === 1 ? [] : people(4).slice(cursor === 0 ? 0 : 2, cursor === 0 ? 2 : 4);
+      const next = cursor < 2 ? `${api.url}/sparse?cursor=${cursor + 1}` : undefined;
+      return { json: { value, '@odata.nextLink': next } };
+    });
+    const ctx = context(
+      { baseUrl: api.url, pagination: { type: 'linkToken', nextLinkPath: '@odata.nextLink' } },
+      { query: '/sparse', valueMarker: 'value' },
+    );
+    const extraction = extractRest(ctx);
+    expect(ids(await collect(extraction))).toEqual([1, 2, 3, 4]);
+    expect(api.calls().map((r) => r.url)).toEqual(['/sparse', '/sparse?cursor=1', '/sparse?cursor=2']);
+    expect(extraction.outcome()).toEqual({ complete: true });
+  });
+
+  it('reads a total from a numeric string at totalPath and declares a matching extract complete', async () => {
+    api.collection('/counted', people(5), { paging: 'offset', marker: 'items', extra: { meta: { total: '5' } } });
+    const ctx = context(
+      { baseUrl: api.url, pagination: { type: 'startOffset', pageSize: 2, totalPath: 'meta.total' } },
+      { query: '/counted', valueMarker: 'items' },
+    );
+    const extraction = extractRest(ctx);
+    expect(ids(await collect(extraction))).toEqual(range(1, 5));
+    expect(extraction.outcome()).toEqual({ complete: true });
+  });
+
+  it('keeps a subquery that repeats its page to a warning: which records exist is not in doubt', async () => {
+    const capture = captureLogger();
+    api.collection('/staff', people(2), { paging: 'page' });
+    // The groups endpoint ignores the paging parameters and always answers with the same full page.
+    api.route('GET', '/staff/:id/groups', () => ({ json: [{ name: 'a' }, { name: 'b' }] }));
+    const ctx = context(
+      { baseUrl: api.url, pagination: { type: 'pageIncrement', pageSize: 2 } },
+      { query: '/staff', subqueries: ['/staff/{id}/groups'] },
+      { log: capture.log },
+    );
+    const extraction = extractRest(ctx);
+    const rows = await collect(extraction);
+    expect(rows.map((r) => r['/staff/{id}/groups'])).toEqual([
+      [{ name: 'a' }, { name: 'b' }],
+      [{ name: 'a' }, { name: 'b' }],
+    ]);
+    expect(extraction.outcome()).toEqual({ complete: true });
+    expect(
+      capture
+        .entries()
+        .filter((e) => e.level === 40)
+        .map((e) => e.msg),
+    ).toEqual([
+      'REST subquery stopped early: page 2 of GET /staff/1/groups repeated page 1 (the source seems to ignore the paging parameters)',
+      'REST subquery stopped early: page 2 of GET /staff/2/groups repeated page 1 (the source seems to ignore the paging parameters)',
+    ]);
   });
 });
