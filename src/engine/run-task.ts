@@ -54,7 +54,7 @@ async function endExtract(ctx: RunContext, outcome: ExtractOutcome): Promise<voi
   if (outcome.complete) return;
   summary.reason = 'ExtractIncomplete';
   load.info = 'deletion marking skipped: the extract is incomplete';
-  ctx.log.warn({ reason: outcome.reason }, `the extract is incomplete (${outcome.reason}): deletion marking skipped`);
+  ctx.log.warn({ reason: outcome.reason }, `the extract is incomplete: ${outcome.reason}`);
   await writeFailureCard(ctx);
 }
 
