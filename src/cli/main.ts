@@ -7,6 +7,7 @@ import { describeCommand, getCommand } from './get-command.js';
 import { operationCommand } from './operation-command.js';
 import { parseFormat } from './output.js';
 import { DEFAULT_STATE_DIR, runCommand } from './run-command.js';
+import { testConnectionCommand } from './test-connection-command.js';
 import { validateCommand } from './validate-command.js';
 
 const outputOption = () =>
@@ -108,6 +109,18 @@ export function buildProgram(): Command {
   ).action(async (type: string, name: string, opts) => {
     await describeCommand(type, name, opts);
   });
+
+  program
+    .command('test-connection')
+    .description("run a connector's connection check (also kept in its status.connection); exit 1 if it fails")
+    .argument('<connector>', 'NAME or NAMESPACE/NAME')
+    .option('--dir <path>', 'resource directory: check from here, without a running controller')
+    .option('--secrets-dir <dir>', 'with --dir: secrets directory (<dir>/<name>/<key>); default $PROVISIO_SECRETS_DIR')
+    .option('--server <url>', 'a running controller: the check runs there (default $PROVISIO_SERVER)')
+    .option('-n, --namespace <ns>', 'namespace')
+    .action(async (name: string, opts) => {
+      process.exitCode = await testConnectionCommand(name, opts);
+    });
 
   program
     .command('cards')

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { builtInConnectorTypes, type ConnectorRegistry } from '../connectors/registry.js';
 import type { EngineDeps, RunTrigger } from '../engine/run-task.js';
 import type { Logger } from '../log/logger.js';
-import type { Connector, Kind, Task, TaskRunSummary } from '../model/resources.js';
+import type { Connector, ConnectorStatus, Kind, Task, TaskRunSummary } from '../model/resources.js';
 import { namespaceOf, refKey } from '../model/resources.js';
 import { runSucceeded } from '../model/run-outcome.js';
 import { Scheduler } from '../scheduler/scheduler.js';
@@ -183,6 +183,12 @@ export class Controller {
     rec.suspendOverride = suspended ? true : undefined;
     this.opts.statuses.write('Task', key, rec);
     this.reconcile('Task', key);
+  }
+
+  /** Checks the connector's connection now (`provisio test-connection`); the answer is also in its status. */
+  async testConnection(key: string): Promise<ConnectorStatus['connection']> {
+    await this.connectors.refresh(key, true);
+    return this.opts.statuses.read<ConnectorStatus>('Connector', key)?.status.connection;
   }
 
   /** The next run of a task to finish, or undefined after the timeout. Subscribe before triggering. */

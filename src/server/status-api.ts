@@ -51,6 +51,15 @@ export function mountStatusApi(
     if (answer === 'suspended') throw new Refusal('conflict', 'the task is suspended: resume it first');
     return answer;
   });
+  server.route('POST', '/api/v1/namespaces/{ns}/connectors/{name}/test-connection', true, async ({ params }) => {
+    const key = refKey(params.ns, params.name);
+    const stored = deps.store.get('Connector', key);
+    if (!stored) throw new Refusal('notFound', `Connector "${params.name}" not found in namespace "${params.ns}"`);
+    if (!stored.effective)
+      throw new Refusal('conflict', `Connector ${key} is invalid: fix it before testing its connection`);
+    const connection = await deps.controller.testConnection(key);
+    return { body: { connector: key, ...connection } };
+  });
   taskOp('stop', (key) => (deps.controller.stop(key) ? 'stopping' : 'not-running'));
   taskOp('clear-cache', (key) => {
     deps.controller.clearCache(key);

@@ -1,0 +1,68 @@
+/**
+ * `provisio test-connection CONNECTOR`: the connector type's connection check, as the seeds' "test
+ * connection" button. Against a running controller (--server) the check runs there, with the secrets it
+ * sees, and lands in the connector's status.connection too; with --dir it runs here, with --secrets-dir
+ * or PROVISIO_SECRET_* variables. Exit 0 when the system answered as it should, 1 otherwise.
+ */
+import { builtInConnectorTypes } from '../connectors/registry.js';
+import { silentLogger } from '../log/logger.js';
+import type { Connector } from '../model/resources.js';
+import { LocalSecretResolver } from '../secrets/resolver.js';
+import { GitDirSource } from '../sources/gitdir/git-dir-source.js';
+import { ResourceStore } from '../store/resource-store.js';
+import { apiCall } from './resource-client.js';
+
+export interface TestConnectionOptions {
+  server?: string;
+  dir?: string;
+  secretsDir?: string;
+  namespace?: string;
+}
+
+export async function testConnectionCommand(name: string, opts: TestConnectionOptions): Promise<number> {
+  const server = opts.server ?? process.env.PROVISIO_SERVER;
+  const result = server ? await viaController(server, name, opts) : await locally(name, opts);
+  console.log(`Connector ${result.connector}: ${result.ok ? 'ok' : 'failed'}: ${result.message}`);
+  return result.ok ? 0 : 1;
+}
+
+type Result = { connector: string; ok: boolean; message: string };
+
+async function viaController(server: string, name: string, opts: TestConnectionOptions): Promise<Result> {
+  const [ns, n] = name.includes('/') ? name.split('/', 2) : [opts.namespace ?? 'default', name];
+  const path = `/api/v1/namespaces/${encodeURIComponent(ns)}/connectors/${encodeURIComponent(n)}/test-connection`;
+  return (await apiCall('POST', server, path)) as Result;
+}
+
+async function locally(name: string, opts: TestConnectionOptions): Promise<Result> {
+  if (!opts.dir) throw new Error('give --dir PATH (the resource directory) or --server URL (a running controller)');
+  const store = new ResourceStore();
+  await new GitDirSource({ dir: opts.dir, store, log: silentLogger }).load();
+  const [ns, n] = name.includes('/') ? name.split('/', 2) : [opts.namespace, name];
+  const matches = store
+    .list<Connector>('Connector')
+    .filter((c) => c.declared.metadata.name === n && (!ns || c.declared.metadata.namespace === ns));
+  if (matches.length === 0) throw new Error(`Connector "${name}" not found${ns ? ` in namespace "${ns}"` : ''}`);
+  if (matches.length > 1) throw new Error(`Connector "${name}" exists in several namespaces: use -n`);
+  const stored = matches[0];
+  const connector = stored.effective;
+  if (!connector) {
+    throw new Error(`Connector ${stored.key} is invalid (${stored.errors[0]?.message ?? 'see provisio validate'})`);
+  }
+  const type = builtInConnectorTypes.get(connector.spec.type);
+  if (!type.checkConnection) {
+    return {
+      connector: stored.key,
+      ok: false,
+      message: `${connector.spec.type} connectors have no connection check in this version`,
+    };
+  }
+  const check = await type.checkConnection({
+    connector,
+    namespace: connector.metadata.namespace ?? 'default',
+    secrets: new LocalSecretResolver(opts.secretsDir ?? process.env.PROVISIO_SECRETS_DIR),
+    signal: AbortSignal.timeout(30_000),
+    log: silentLogger,
+  });
+  return { connector: stored.key, ...check };
+}
