@@ -8,6 +8,7 @@ import { listViews, type ResourceView } from '../controller/status-view.js';
 import { silentLogger } from '../log/logger.js';
 import type { Kind } from '../model/resources.js';
 import { GitDirSource } from '../sources/gitdir/git-dir-source.js';
+import { FileLastGood } from '../state/last-good.js';
 import { FileStatusStore } from '../state/status-store.js';
 import { ResourceStore } from '../store/resource-store.js';
 
@@ -30,8 +31,10 @@ export async function listResources(kind: Kind, opts: SourceOptions): Promise<Re
     return body.items;
   }
   if (!opts.dir) throw new Error('give --dir PATH (the resource directory) or --server URL (a running controller)');
-  const store = new ResourceStore();
-  const source = new GitDirSource({ dir: opts.dir, store, log: silentLogger });
+  // Read only: what a controller on this state dir would show, last good versions included.
+  const lastGood = new FileLastGood(resolve(opts.stateDir), true);
+  const store = new ResourceStore(lastGood);
+  const source = new GitDirSource({ dir: opts.dir, store, log: silentLogger, lastGoodFiles: lastGood });
   await source.load();
   return listViews(kind, store, new FileStatusStore(resolve(opts.stateDir)), ns);
 }

@@ -16,7 +16,7 @@ import type { SecretResolver } from '../secrets/resolver.js';
 import type { StatusStore } from '../state/status-store.js';
 import type { ResourceStore } from '../store/resource-store.js';
 import type { ResourceLookup } from './resource-lookup.js';
-import type { StatusRecords } from './status-records.js';
+import { recordApplied, type StatusRecords } from './status-records.js';
 import { connectorConditions, connectorHealth } from './task-status.js';
 
 export interface ConnectorReconcilerOptions {
@@ -56,13 +56,13 @@ export class ConnectorReconciler {
       }),
     );
     const status = rec.status;
-    status.observedGeneration = rec.generation;
+    recordApplied(status, rec.generation, stored);
     status.health = health;
     status.scheduledTasks = scheduled.length;
     status.eventTasks = tasks.filter((t) => (t.effective ?? t.declared).spec?.usage === 'event').length;
     status.conditions = setConditions(
       status.conditions,
-      connectorConditions(stored, health),
+      connectorConditions(stored, health, status.observedGeneration),
       rec.generation,
       this.o.now(),
     );

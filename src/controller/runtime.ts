@@ -23,6 +23,7 @@ import { GitDirSource } from '../sources/gitdir/git-dir-source.js';
 import type { ResourceSource } from '../sources/source.js';
 import { type Idempotency, IdempotencyStore } from '../state/idempotency.js';
 import type { InvocationCounters } from '../state/invocation-counters.js';
+import { FileLastGood } from '../state/last-good.js';
 import { SqliteTaskCache } from '../state/sqlite/sqlite-task-cache.js';
 import { FileStatusStore, type StatusStore } from '../state/status-store.js';
 import type { TaskCache } from '../state/task-cache.js';
@@ -123,7 +124,10 @@ export function openTarget(kind: string, stateDir: string): Target {
 export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const { log } = opts;
   const stateDir = resolve(opts.stateDir);
-  const store = new ResourceStore();
+  // The last valid versions are kept in the state dir, so that an invalid new version keeps the old one
+  // running across restarts too.
+  const lastGood = new FileLastGood(stateDir);
+  const store = new ResourceStore(lastGood);
   let kube: KubernetesMode | undefined;
   let source: ResourceSource;
   let statuses: StatusStore;
@@ -135,7 +139,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   } else {
     if (!opts.dir) throw new Error('either a resource directory (--dir) or --kubernetes is required');
     secrets = opts.secrets ?? new LocalSecretResolver(opts.secretsDir ?? process.env.PROVISIO_SECRETS_DIR);
-    source = new GitDirSource({ dir: opts.dir, store, secrets, log });
+    source = new GitDirSource({ dir: opts.dir, store, secrets, log, lastGoodFiles: lastGood });
     statuses = new FileStatusStore(stateDir);
   }
   const cache = new SqliteTaskCache(join(stateDir, 'state.db'));

@@ -47,3 +47,31 @@ export class StatusRecords {
     return rec;
   }
 }
+
+/**
+ * kstatus: observedGeneration is the generation that runs. While the latest version is invalid, the last
+ * valid one keeps running, so observedGeneration stays at its generation and appliedRevision at its commit;
+ * the conditions (on the latest generation) say why the new version is not applied.
+ */
+export function recordApplied(
+  status: { observedGeneration?: number; appliedRevision?: string },
+  generation: number,
+  stored: StoredResource,
+): void {
+  const runsDeclared = stored.effective !== undefined && stored.effective === stored.declared;
+  if (runsDeclared || !stored.effective) status.observedGeneration = generation;
+  else status.observedGeneration = stored.applied?.generation ?? status.observedGeneration ?? generation;
+  const revision = runsDeclared ? stored.revision : stored.applied?.revision;
+  if (stored.effective && revision) status.appliedRevision = revision;
+  else delete status.appliedRevision;
+}
+
+/** " (generation 3, revision 1a2b3c4, kept in the state directory since ...)" for the version that runs. */
+export function describeApplied(stored: StoredResource, observedGeneration: number | undefined): string {
+  const parts: string[] = [];
+  if (observedGeneration !== undefined) parts.push(`generation ${observedGeneration}`);
+  const revision = stored.applied?.revision;
+  if (revision) parts.push(`revision ${revision.slice(0, 7)}`);
+  if (stored.applied?.keptSince) parts.push(`kept in the state directory since ${stored.applied.keptSince}`);
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
+}

@@ -12,7 +12,7 @@ import type { StatusStore } from '../state/status-store.js';
 import type { TaskCache } from '../state/task-cache.js';
 import type { ResourceStore, StoredResource } from '../store/resource-store.js';
 import type { ResourceLookup } from './resource-lookup.js';
-import type { StatusRecords, TaskRecord } from './status-records.js';
+import { recordApplied, type StatusRecords, type TaskRecord } from './status-records.js';
 import { type Blocker, taskConditions } from './task-status.js';
 
 export interface TaskReconcilerOptions {
@@ -92,7 +92,7 @@ export class TaskReconciler {
   ) {
     const state = this.o.scheduler.state(key);
     const status = rec.status;
-    status.observedGeneration = rec.generation;
+    recordApplied(status, rec.generation, stored);
     status.phase = suspended ? 'Suspended' : (state?.phase ?? 'Idle');
     if (state?.nextRunTime && !suspended) status.nextRunTime = state.nextRunTime.toISOString();
     else delete status.nextRunTime;

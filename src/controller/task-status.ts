@@ -8,6 +8,7 @@ import type { Condition, Connector, ConnectorStatus, Task, TaskRunSummary, TaskS
 import { runInProgress, runOutcome, runSucceeded } from '../model/run-outcome.js';
 import type { StoredResource } from '../store/resource-store.js';
 import { formatDiagnostic } from '../validation/diagnostics.js';
+import { describeApplied } from './status-records.js';
 
 export { runInProgress, runOutcome, runSucceeded };
 
@@ -33,7 +34,10 @@ export function taskConditions(
   if (stored.errors.length > 0 && !waitingForConnector) {
     const first = formatDiagnostic(stored.errors[0]);
     const more = stored.errors.length > 1 ? ` (and ${stored.errors.length - 1} more)` : '';
-    const serving = stored.effective && !blocker ? ' The last valid version keeps running.' : '';
+    const serving =
+      stored.effective && !blocker
+        ? ` The last valid version keeps running${describeApplied(stored, status.observedGeneration)}.`
+        : '';
     out.push({ type: 'Ready', status: 'False', reason: REASONS.SchemaInvalid, message: `${first}${more}.${serving}` });
     out.push({ type: 'Stalled', status: 'True', reason: REASONS.SchemaInvalid, message: `${first}${more}` });
     return out;
@@ -92,11 +96,15 @@ export function connectorHealth(scheduledTaskRuns: Array<TaskRunSummary | undefi
 export function connectorConditions(
   stored: StoredResource<Connector>,
   health: ConnectorStatus['health'],
+  observedGeneration?: number,
 ): ConditionInput[] {
   if (stored.errors.length > 0) {
     const first = formatDiagnostic(stored.errors[0]);
+    const serving = stored.effective
+      ? ` The last valid version keeps running${describeApplied(stored, observedGeneration)}.`
+      : '';
     return [
-      { type: 'Ready', status: 'False', reason: REASONS.SchemaInvalid, message: first },
+      { type: 'Ready', status: 'False', reason: REASONS.SchemaInvalid, message: `${first}${serving}` },
       { type: 'Stalled', status: 'True', reason: REASONS.SchemaInvalid, message: first },
     ];
   }

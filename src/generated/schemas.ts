@@ -212,7 +212,11 @@ export const connectorSchema: JsonSchema = {
       "properties": {
         "observedGeneration": {
           "type": "integer",
-          "description": "Generation of the spec the controller last reconciled."
+          "description": "Generation of the spec that runs (kstatus): while a newer version is invalid it stays at the last valid one, and the conditions say why the new one is not applied."
+        },
+        "appliedRevision": {
+          "type": "string",
+          "description": "Source revision (git commit) of the version that runs; while a newer version is invalid, the last valid one keeps running and observedGeneration stays at its generation."
         },
         "conditions": {
           "type": "array",
@@ -2050,7 +2054,11 @@ export const taskSchema: JsonSchema = {
       "properties": {
         "observedGeneration": {
           "type": "integer",
-          "description": "Generation of the spec the controller last reconciled."
+          "description": "Generation of the spec that runs (kstatus): while a newer version is invalid it stays at the last valid one, and the conditions say why the new one is not applied."
+        },
+        "appliedRevision": {
+          "type": "string",
+          "description": "Source revision (git commit) of the version that runs; while a newer version is invalid, the last valid one keeps running and observedGeneration stays at its generation."
         },
         "conditions": {
           "type": "array",

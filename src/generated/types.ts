@@ -356,9 +356,13 @@ export interface ScriptConnector {
 
 export interface ConnectorStatus {
   /**
-   * Generation of the spec the controller last reconciled.
+   * Generation of the spec that runs (kstatus): while a newer version is invalid it stays at the last valid one, and the conditions say why the new one is not applied.
    */
   observedGeneration?: number;
+  /**
+   * Source revision (git commit) of the version that runs; while a newer version is invalid, the last valid one keeps running and observedGeneration stays at its generation.
+   */
+  appliedRevision?: string;
   /**
    * Ready always; Reconciling and Stalled only while True.
    */
@@ -781,9 +785,13 @@ export interface TaskAuthentication {
 
 export interface TaskStatus {
   /**
-   * Generation of the spec the controller last reconciled.
+   * Generation of the spec that runs (kstatus): while a newer version is invalid it stays at the last valid one, and the conditions say why the new one is not applied.
    */
   observedGeneration?: number;
+  /**
+   * Source revision (git commit) of the version that runs; while a newer version is invalid, the last valid one keeps running and observedGeneration stays at its generation.
+   */
+  appliedRevision?: string;
   /**
    * Ready always; Reconciling and Stalled only while True.
    */

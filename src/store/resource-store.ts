@@ -7,6 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Connector, Kind, Task } from '../model/resources.js';
+import type { LastGoodVersions } from '../state/last-good.js';
 import type { Diagnostic } from '../validation/diagnostics.js';
 
 export interface StoredResource<T extends Connector | Task = Connector | Task> {
@@ -24,12 +25,26 @@ export interface StoredResource<T extends Connector | Task = Connector | Task> {
   revision?: string;
   /** metadata.generation as the API server counts it (Kubernetes mode); git mode counts spec changes itself. */
   generation?: number;
+  /** Where the version that runs (`effective`) came from, when it is not the declared one. */
+  applied?: AppliedVersion;
+}
+
+export interface AppliedVersion {
+  revision?: string;
+  generation?: number;
+  /** Kept in the state directory since this time: the controller restarted while the new version was invalid. */
+  keptSince?: string;
 }
 
 export type StoreEvent = { type: 'upserted' | 'deleted'; kind: Kind; key: string };
 
 export class ResourceStore extends EventEmitter<{ change: [StoreEvent] }> {
   private readonly items = new Map<string, StoredResource>();
+
+  /** `lastGood`: where valid versions are kept across restarts (the state directory). */
+  constructor(private readonly lastGood?: LastGoodVersions) {
+    super();
+  }
 
   private static id(kind: Kind, key: string): string {
     return `${kind} ${key}`;
@@ -40,13 +55,41 @@ export class ResourceStore extends EventEmitter<{ change: [StoreEvent] }> {
     const id = ResourceStore.id(entry.kind, entry.key);
     const prev = this.items.get(id);
     const { valid, ...rest } = entry;
-    const next: StoredResource = { ...rest, effective: valid ? entry.declared : prev?.effective };
+    const next: StoredResource = { ...rest, ...this.effectiveVersion(entry, prev) };
     this.items.set(id, next);
     this.emit('change', { type: 'upserted', kind: entry.kind, key: entry.key });
   }
 
   delete(kind: Kind, key: string): void {
+    this.lastGood?.remove(kind, key);
     if (this.items.delete(ResourceStore.id(kind, key))) this.emit('change', { type: 'deleted', kind, key });
+  }
+
+  /** The version that runs: this one if valid, else the last valid one, in memory or in the state directory. */
+  private effectiveVersion(
+    entry: Omit<StoredResource, 'effective'> & { valid: boolean },
+    prev: StoredResource | undefined,
+  ): Pick<StoredResource, 'effective' | 'applied'> {
+    if (entry.valid) {
+      const { revision, generation } = entry;
+      this.lastGood?.put(entry.kind, entry.key, {
+        resource: entry.declared,
+        revision,
+        generation,
+        savedAt: new Date().toISOString(),
+      });
+      return { effective: entry.declared };
+    }
+    if (prev?.effective) {
+      const applied = prev.applied ?? { revision: prev.revision, generation: prev.generation };
+      return { effective: prev.effective, applied };
+    }
+    const kept = this.lastGood?.get(entry.kind, entry.key);
+    if (!kept) return { effective: undefined };
+    return {
+      effective: kept.resource,
+      applied: { revision: kept.revision, generation: kept.generation, keptSince: kept.savedAt },
+    };
   }
 
   get<T extends Connector | Task>(kind: Kind, key: string): StoredResource<T> | undefined {

@@ -9,6 +9,7 @@ import { silentLogger } from '../../src/log/logger.js';
 import type { ConnectorStatus, TaskStatus } from '../../src/model/resources.js';
 import { LocalSecretResolver } from '../../src/secrets/resolver.js';
 import { GitDirSource } from '../../src/sources/gitdir/git-dir-source.js';
+import { FileLastGood } from '../../src/state/last-good.js';
 import { SqliteTaskCache } from '../../src/state/sqlite/sqlite-task-cache.js';
 import { FileStatusStore, type StatusRecord, type StatusStore } from '../../src/state/status-store.js';
 import type { TaskCache } from '../../src/state/task-cache.js';
@@ -39,8 +40,9 @@ export interface Harness {
 }
 
 export async function startController(dir: string, stateDir: string, opts: { start?: boolean } = {}): Promise<Harness> {
-  const store = new ResourceStore();
-  const source = new GitDirSource({ dir, store, log: silentLogger, debounceMs: 30 });
+  const lastGood = new FileLastGood(stateDir);
+  const store = new ResourceStore(lastGood);
+  const source = new GitDirSource({ dir, store, log: silentLogger, debounceMs: 30, lastGoodFiles: lastGood });
   await source.load();
   const statuses = new FileStatusStore(stateDir);
   const cache = new SqliteTaskCache(join(stateDir, 'state.db'));

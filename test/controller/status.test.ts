@@ -3,9 +3,10 @@
  * next run, connector health; and why a task is not scheduled. A real REST peer, real state on disk.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Condition } from '../../src/model/resources.js';
+import type { Condition, Task } from '../../src/model/resources.js';
 import { nextRunTime } from '../../src/scheduler/schedule.js';
 import { RestFixtureServer } from '../peers/rest-fixture.js';
+import { cli } from '../server/child.js';
 import { type Harness, startController } from './harness.js';
 import {
   connectorYaml,
@@ -19,6 +20,7 @@ import {
 } from './resources.js';
 
 const TASK = 'iga/hr-employees';
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const INFO_3 = 'created 3, updated 0, unchanged 0, marked deleted 0, not loaded 0';
 
 let api: RestFixtureServer;
@@ -195,23 +197,66 @@ describe('a task that cannot be scheduled', () => {
   it('edited into an invalid version after a valid one: SchemaInvalid, and the last valid version keeps running', async () => {
     repo.write('hr-employees.yaml', taskYaml());
     repo.commit();
+    const first = repo.head().slice(0, 7);
     h = await startController(repo.dir, state.dir);
     repo.write('hr-employees.yaml', taskYaml({ maxFraction: 1.5 }));
     repo.commit('typo');
     await h.reload();
     const finding = `${repo.dir}/hr-employees.yaml:24:27  spec.deletion.maxFraction  must be <= 1, not 1.5`;
+    // kstatus: observedGeneration is the generation that runs; the conditions are about the latest one.
+    expect(h.task().status).toMatchObject({
+      observedGeneration: 1,
+      appliedRevision: expect.stringMatching(/^[0-9a-f]{40}$/),
+    });
     expect(conditions(h.task().status.conditions)).toEqual([
       {
         type: 'Ready',
         status: 'False',
         observedGeneration: 2,
         reason: 'SchemaInvalid',
-        message: `${finding}. The last valid version keeps running.`,
+        message: `${finding}. The last valid version keeps running (generation 1, revision ${first}).`,
       },
       { type: 'Stalled', status: 'True', observedGeneration: 2, reason: 'SchemaInvalid', message: finding },
     ]);
     expect(await h.controller.runOnce()).toEqual({ ran: [TASK], failed: [] });
     expect(h.task().status.lastRun?.load?.created).toBe(3);
+
+    // After a restart the last valid version still runs: it is kept in the state directory.
+    await h.close();
+    h = await startController(repo.dir, state.dir);
+    expect((h.store.get('Task', TASK)?.effective as Task | undefined)?.spec.deletion?.maxFraction).not.toBe(1.5);
+    expect(h.task().status.observedGeneration).toBe(1);
+    expect(h.task().status.conditions?.[0].message).toMatch(
+      new RegExp(
+        `^${escape(finding)}\\. The last valid version keeps running \\(generation 1, revision ${first}, kept in the state directory since \\d{4}-`,
+      ),
+    );
+    expect(await h.controller.runOnce()).toEqual({ ran: [TASK], failed: [] });
+  });
+
+  it('a file that stops parsing keeps its resources, across a restart too', async () => {
+    repo.write('hr-employees.yaml', taskYaml());
+    repo.commit();
+    h = await startController(repo.dir, state.dir);
+    repo.write('hr-employees.yaml', `${taskYaml()}\n  bad: [unclosed\n`);
+    repo.commit('broken yaml');
+    await h.reload();
+    expect(h.store.get('Task', TASK)?.effective).toBeDefined();
+    await h.close();
+    h = await startController(repo.dir, state.dir);
+    // Still listed and still running, with the parse error in its status.
+    const stored = h.store.get('Task', TASK);
+    expect(stored?.effective?.metadata.name).toBe('hr-employees');
+    expect(stored?.errors[0]?.file).toBe(`${repo.dir}/hr-employees.yaml`);
+    expect(h.task().status.conditions?.[0]).toMatchObject({ type: 'Ready', status: 'False', reason: 'SchemaInvalid' });
+    expect(h.task().status.conditions?.[0].message).toContain('The last valid version keeps running (generation 1');
+    expect(await h.controller.runOnce()).toEqual({ ran: [TASK], failed: [] });
+    // And `provisio get tasks` still lists it.
+    const got = await cli(['get', 'tasks', '--dir', repo.dir, '--state-dir', state.dir, '-o', 'json']);
+    expect(got.code).toBe(0);
+    expect(
+      (JSON.parse(got.stdout) as { items: Array<{ metadata: { name: string } }> }).items.map((i) => i.metadata.name),
+    ).toEqual(['hr-employees']);
   });
 });
 

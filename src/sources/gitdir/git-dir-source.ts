@@ -15,6 +15,7 @@ import type { Logger } from '../../log/logger.js';
 import type { Connector, Task } from '../../model/resources.js';
 import { keyOf } from '../../model/resources.js';
 import type { SecretResolver } from '../../secrets/resolver.js';
+import type { LastGoodFiles } from '../../state/last-good.js';
 import type { ResourceStore } from '../../store/resource-store.js';
 import type { Diagnostic } from '../../validation/diagnostics.js';
 import { formatDiagnostic } from '../../validation/diagnostics.js';
@@ -46,6 +47,8 @@ export interface GitDirSourceOptions {
   debounceMs?: number;
   /** How often HEAD is re-read while watching (default 15 s). */
   revisionPollMs?: number;
+  /** Where each file's last version that parsed is kept across restarts (the state directory). */
+  lastGoodFiles?: LastGoodFiles;
 }
 
 export class GitDirSource implements ResourceSource {
@@ -148,8 +151,10 @@ export class GitDirSource implements ResourceSource {
       } catch (e) {
         // Only a file that is gone removes its resources; an unreadable one (permissions, a
         // half-synced checkout) keeps what it declared, or its tasks' status and history would go.
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') this.files.delete(path);
-        else
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+          this.files.delete(path);
+          this.opts.lastGoodFiles?.forgetFile(path);
+        } else
           this.opts.log.error(
             { file: path, err: (e as Error).message },
             'cannot read a resource file; keeping what it declared before',
@@ -163,11 +168,25 @@ export class GitDirSource implements ResourceSource {
     const text = readFileSync(file, 'utf8');
     const parsed = parseDocuments(displayPath(file), text);
     const prev = this.files.get(file);
+    if (parsed.diagnostics.length === 0) this.opts.lastGoodFiles?.keepFileText(file, text);
     this.files.set(file, {
       documents: parsed.documents,
       parseErrors: parsed.diagnostics,
-      lastGood: parsed.diagnostics.length === 0 ? parsed.documents : (prev?.lastGood ?? []),
+      lastGood: parsed.diagnostics.length === 0 ? parsed.documents : (prev?.lastGood ?? this.keptDocuments(file)),
     });
+  }
+
+  /** After a restart: the documents of the file's last version that parsed, as kept in the state directory. */
+  private keptDocuments(file: string): SourceDocument[] {
+    const kept = this.opts.lastGoodFiles?.fileText(file);
+    if (kept === undefined) return [];
+    const parsed = parseDocuments(displayPath(file), kept);
+    if (parsed.diagnostics.length > 0) return [];
+    this.opts.log.warn(
+      { file: displayPath(file) },
+      'a resource file does not parse: its resources keep their last good versions, kept in the state directory',
+    );
+    return parsed.documents;
   }
 
   private async readRevision(): Promise<string | undefined> {
