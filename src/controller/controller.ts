@@ -17,7 +17,7 @@ import type { SecretResolver } from '../secrets/resolver.js';
 import type { StatusStore } from '../state/status-store.js';
 import type { TaskCache } from '../state/task-cache.js';
 import type { ResourceStore, StoredResource, StoreEvent } from '../store/resource-store.js';
-import { sharedTarget, type Target, type TargetFactory } from '../targets/types.js';
+import type { TargetFactory } from '../targets/types.js';
 import { ConnectorReconciler } from './connector-reconciler.js';
 import { ResourceLookup } from './resource-lookup.js';
 import { RunExecutor } from './run-executor.js';
@@ -34,9 +34,8 @@ export interface ControllerOptions {
   store: ResourceStore;
   statuses: StatusStore;
   cache: TaskCache;
-  target: Target;
-  /** Each connector's target; defaults to `target` for every connector. */
-  targets?: TargetFactory;
+  /** Each connector's target (with its own webApi credentials for the home solution's target). */
+  targets: TargetFactory;
   connectorTypes?: ConnectorRegistry;
   secrets: SecretResolver;
   log: Logger;
@@ -76,7 +75,7 @@ export class Controller {
     this.records = new StatusRecords(opts.statuses);
     this.lookup = new ResourceLookup(opts.store, this.records, types);
     const engine: EngineDeps = {
-      targets: opts.targets ?? sharedTarget(opts.target),
+      targets: opts.targets,
       connectorTypes: types,
       cache: opts.cache,
       secrets: opts.secrets,

@@ -11,6 +11,7 @@
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { Redis } from 'ioredis';
 import { closeRestActionSessions } from '../connectors/rest/actions/index.js';
 import { type InvocationMetrics, InvocationService } from '../invocations/invocation-service.js';
 import { InvocationLimits } from '../invocations/limits.js';
@@ -29,7 +30,7 @@ import { FileStatusStore, type StatusStore } from '../state/status-store.js';
 import type { TaskCache } from '../state/task-cache.js';
 import { ResourceStore } from '../store/resource-store.js';
 import { LocalTarget } from '../targets/local/local-target.js';
-import type { Target } from '../targets/types.js';
+import { sharedTarget, type TargetFactory } from '../targets/types.js';
 import { Controller } from './controller.js';
 import type { KubernetesMode } from './kubernetes-mode.js';
 import type { LeaderElector } from './leader-election.js';
@@ -114,41 +115,93 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export function openTarget(kind: string, stateDir: string): Target {
-  if (kind === 'local') return new LocalTarget(join(stateDir, 'cards.db'));
+/** Each connector's target. `local` is one embedded store for all connectors. */
+export function openTargets(kind: string, stateDir: string): TargetFactory {
+  if (kind === 'local') return sharedTarget(new LocalTarget(join(stateDir, 'cards.db')));
   throw new Error(
     `--target ${kind}: this version of Provisio loads into the embedded local target only (--target local)`,
+  );
+}
+
+interface DesiredState {
+  store: ResourceStore;
+  source: ResourceSource;
+  statuses: StatusStore;
+  secrets: SecretResolver;
+  kube?: KubernetesMode;
+}
+
+/** Where resources, their status and their secrets come from: a directory, or the Kubernetes API. */
+async function openDesiredState(opts: RuntimeOptions, stateDir: string): Promise<DesiredState> {
+  // The last valid versions are kept in the state dir, so that an invalid new version keeps the old one
+  // running across restarts too.
+  const lastGood = new FileLastGood(stateDir);
+  const store = new ResourceStore(lastGood);
+  if (opts.kubernetes) {
+    const { openKubernetesMode } = await import('./kubernetes-mode.js');
+    const kube = openKubernetesMode(opts.kubernetes, store, opts.log, opts.secrets);
+    return { store, source: kube.source, statuses: kube.statuses, secrets: kube.secrets, kube };
+  }
+  if (!opts.dir) throw new Error('either a resource directory (--dir) or --kubernetes is required');
+  const secrets = opts.secrets ?? new LocalSecretResolver(opts.secretsDir ?? process.env.PROVISIO_SECRETS_DIR);
+  const source = new GitDirSource({ dir: opts.dir, store, secrets, log: opts.log, lastGoodFiles: lastGood });
+  return { store, source, statuses: new FileStatusStore(stateDir), secrets };
+}
+
+interface InvocationParts {
+  invocations: InvocationService;
+  idempotency: Idempotency;
+}
+
+/** The event-task service with its idempotency results and counters, in Redis when replicas share state. */
+async function openInvocations(
+  opts: RuntimeOptions,
+  d: DesiredState & { gate: TaskGate; stateDir: string; redis?: Redis },
+): Promise<InvocationParts> {
+  const ttlMs = parseDuration(opts.idempotencyTtl ?? '24h');
+  let counters: InvocationCounters | undefined;
+  let idempotency: Idempotency;
+  if (d.redis) {
+    const { RedisIdempotency } = await import('../state/redis/redis-idempotency.js');
+    const { RedisInvocationCounters } = await import('../state/redis/redis-invocation-counters.js');
+    idempotency = new RedisIdempotency(d.redis, { ttlMs });
+    counters = new RedisInvocationCounters(d.redis);
+  } else {
+    idempotency = new IdempotencyStore(join(d.stateDir, 'state.db'), ttlMs);
+  }
+  const invocations = new InvocationService({
+    statuses: d.statuses,
+    gate: d.gate,
+    secrets: d.secrets,
+    log: opts.log,
+    metrics: opts.metrics,
+    limits: new InvocationLimits(opts.maxInvocations ?? 256),
+    idempotency,
+    counters,
+  });
+  return { invocations, idempotency };
+}
+
+function logLoaded({ source, store }: DesiredState, log: Logger): void {
+  const counts = { connectors: store.list('Connector').length, tasks: store.list('Task').length };
+  log.info(
+    { source: source.description, revision: source.revision, ...counts },
+    `loaded ${counts.connectors} connectors and ${counts.tasks} tasks from ${source.description}`,
   );
 }
 
 export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const { log } = opts;
   const stateDir = resolve(opts.stateDir);
-  // The last valid versions are kept in the state dir, so that an invalid new version keeps the old one
-  // running across restarts too.
-  const lastGood = new FileLastGood(stateDir);
-  const store = new ResourceStore(lastGood);
-  let kube: KubernetesMode | undefined;
-  let source: ResourceSource;
-  let statuses: StatusStore;
-  let secrets: SecretResolver;
-  if (opts.kubernetes) {
-    const { openKubernetesMode } = await import('./kubernetes-mode.js');
-    kube = openKubernetesMode(opts.kubernetes, store, log, opts.secrets);
-    ({ source, statuses, secrets } = kube);
-  } else {
-    if (!opts.dir) throw new Error('either a resource directory (--dir) or --kubernetes is required');
-    secrets = opts.secrets ?? new LocalSecretResolver(opts.secretsDir ?? process.env.PROVISIO_SECRETS_DIR);
-    source = new GitDirSource({ dir: opts.dir, store, secrets, log, lastGoodFiles: lastGood });
-    statuses = new FileStatusStore(stateDir);
-  }
+  const desired = await openDesiredState(opts, stateDir);
+  const { store, source, statuses, secrets, kube } = desired;
   const cache = new SqliteTaskCache(join(stateDir, 'state.db'));
-  const target = openTarget(opts.target ?? 'local', stateDir);
+  const targets = openTargets(opts.target ?? 'local', stateDir);
   const controller = new Controller({
     store,
     statuses,
     cache,
-    target,
+    targets,
     secrets,
     log,
     stateDir,
@@ -163,62 +216,33 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   });
 
   await source.load();
-  const counts = { connectors: store.list('Connector').length, tasks: store.list('Task').length };
-  log.info(
-    { source: source.description, revision: source.revision, ...counts },
-    `loaded ${counts.connectors} connectors and ${counts.tasks} tasks from ${source.description}`,
-  );
+  logLoaded(desired, log);
   // With leader election only the leader schedules, records interrupted runs and reconciles status.
-  let elector: LeaderElector | undefined;
-  if (kube) {
-    elector = kube.elect(
-      () => controller.start(),
-      // A replica that is not sure it leads must not run anything: stop at once, let the process restart.
-      () => void controller.close().finally(() => opts.onLostLeadership?.()),
-    );
-  } else {
-    controller.start();
-  }
+  const elector = kube?.elect(
+    () => controller.start(),
+    // A replica that is not sure it leads must not run anything: stop at once, let the process restart.
+    () => void controller.close().finally(() => opts.onLostLeadership?.()),
+  );
+  if (!kube) controller.start();
 
   const gate = controllerTaskGate(controller, store);
-  let listener: Listener | undefined;
-  let invocations: InvocationService | undefined;
-  let idempotency: Idempotency | undefined;
   // Shared state for several replicas: loaded only when asked for.
   const redis = opts.redis
     ? await (await import('../state/redis/redis-client.js')).connectRedis(opts.redis, log)
     : undefined;
-  if (opts.serve) {
-    const ttlMs = parseDuration(opts.idempotencyTtl ?? '24h');
-    let counters: InvocationCounters | undefined;
-    if (redis) {
-      const { RedisIdempotency } = await import('../state/redis/redis-idempotency.js');
-      const { RedisInvocationCounters } = await import('../state/redis/redis-invocation-counters.js');
-      idempotency = new RedisIdempotency(redis, { ttlMs });
-      counters = new RedisInvocationCounters(redis);
-    } else {
-      idempotency = new IdempotencyStore(join(stateDir, 'state.db'), ttlMs);
-    }
-    invocations = new InvocationService({
-      statuses,
-      gate,
-      secrets,
-      log,
-      metrics: opts.metrics,
-      limits: new InvocationLimits(opts.maxInvocations ?? 256),
-      idempotency,
-      counters,
-    });
-    listener = await opts.serve({
-      store,
-      statuses,
-      controller,
-      revision: () => source.revision,
-      gate,
-      invocations,
-      log,
-    });
-  }
+  const served = opts.serve ? await openInvocations(opts, { ...desired, gate, stateDir, redis }) : undefined;
+  const { invocations, idempotency } = served ?? {};
+  const listener = served
+    ? await opts.serve!({
+        store,
+        statuses,
+        controller,
+        revision: () => source.revision,
+        gate,
+        invocations: served.invocations,
+        log,
+      })
+    : undefined;
   if (opts.watch) await source.watch();
 
   return {
@@ -242,7 +266,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       await kube?.flushEvents();
       await (kube ?? source).close();
       cache.close();
-      await target.close();
+      await targets.close();
       await redis?.quit().catch(() => redis.disconnect());
     },
   };

@@ -15,7 +15,7 @@ import { FileStatusStore, type StatusRecord, type StatusStore } from '../../src/
 import type { TaskCache } from '../../src/state/task-cache.js';
 import { ResourceStore } from '../../src/store/resource-store.js';
 import { LocalTarget } from '../../src/targets/local/local-target.js';
-import type { Card } from '../../src/targets/types.js';
+import { type Card, sharedTarget } from '../../src/targets/types.js';
 import { waitFor } from './resources.js';
 
 export interface Harness {
@@ -51,7 +51,7 @@ export async function startController(dir: string, stateDir: string, opts: { sta
     store,
     statuses,
     cache,
-    target,
+    targets: sharedTarget(target),
     secrets: new LocalSecretResolver(undefined, {}),
     log: silentLogger,
     stateDir,
