@@ -24,6 +24,7 @@ export {
   RESET_CODES,
   statusText,
   TimeoutFailure,
+  TLS_CODE,
 } from './failure.js';
 export {
   backoffMs,

@@ -12,7 +12,7 @@ import type { RestConnector } from '../../../generated/types.js';
 import type { Logger } from '../../../log/logger.js';
 import type { Connector } from '../../../model/resources.js';
 import type { SecretResolver } from '../../../secrets/resolver.js';
-import type { RetryOptions } from '../../../transport/http-client.js';
+import type { HttpClient, RetryOptions } from '../../../transport/http-client.js';
 import { SecretScrubber } from '../../../transport/scrub.js';
 import { createDispatcher } from '../../../transport/tls.js';
 import type { Authenticator } from '../auth.js';
@@ -25,6 +25,8 @@ const LOGIN_RETRY: RetryOptions = { maxAttempts: 3, baseDelayMs: 200, maxDelayMs
 export interface ActionSession {
   rest: RestConnector;
   dispatcher: Agent;
+  /** The connector's HTTP client: logins use its retry policy, calls their own (RESET_ONCE). */
+  http: HttpClient;
   auth: Authenticator;
   scrubber: SecretScrubber;
 }
@@ -137,13 +139,13 @@ async function openSession(source: SessionSource): Promise<ActionSession> {
   try {
     // Logins are shared by concurrent calls, so no single caller's signal may cancel them; each caller stops
     // waiting on its own deadline instead. The signal is never aborted: closing the dispatcher ends everything.
-    const { auth } = await authenticatedHttp(rest, source, {
+    const { http, auth } = await authenticatedHttp(rest, source, {
       dispatcher,
       signal: new AbortController().signal,
       retry: LOGIN_RETRY,
       scrubber,
     });
-    return { rest, dispatcher, auth, scrubber };
+    return { rest, dispatcher, http, auth, scrubber };
   } catch (e) {
     await dispatcher.destroy().catch(() => {});
     throw e;
