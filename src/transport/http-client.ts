@@ -1,230 +1,153 @@
 /**
- * One HTTP exchange with retries: undici over a dispatcher that carries the connector's TLS settings.
- * Transient failures (5xx, 429, connection resets and refusals, timeouts) are retried with exponential
- * backoff and jitter, honouring Retry-After; every other answer goes back to the caller, which decides
- * what a 401 or 404 means. Bodies are read as text here so that a retried response frees its socket.
+ * The HTTP client of every upstream call: one sender (send.ts) behind an origin check, the retry interceptor
+ * (retry.ts) and a per-attempt timeout, over a dispatcher that carries the connector's TLS settings (tls.ts).
+ * Scheduled extracts and logins use `send`: transient failures (5xx, 429, connection resets and refusals,
+ * timeouts) are retried with backoff and Retry-After, and what still fails becomes an ExtractError. Event calls
+ * use `exchange` with their own policy (RESET_ONCE) and deadline, and get the raw answer or error back.
+ * Every other answer goes back to the caller, which decides what a 401 or 404 means.
  */
-import { STATUS_CODES } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { Logger } from '../log/logger.js';
-import { ExtractError } from '../model/errors.js';
+import { ExtractError, ProvisioError } from '../model/errors.js';
+import { Deadline } from './deadline.js';
+import { classify, isRetryableStatus, statusText, TimeoutFailure } from './failure.js';
+import { type OnRetry, type RetryOptions, type RetryPolicy, retry } from './retry.js';
 import { excerpt } from './scrub.js';
+import { type HttpRequest, type HttpResponse, type Send, sender } from './send.js';
 import { describeRequest } from './url.js';
 
-export type HttpMethod = 'GET' | 'POST';
-
-export interface HttpRequest {
-  method: HttpMethod;
-  url: URL;
-  headers: Record<string, string>;
-  body?: string;
-}
-
-export interface HttpResponse {
-  url: URL;
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-export interface RetryOptions {
-  /** Attempts per request, the first included. */
-  maxAttempts: number;
-  /** First backoff delay; doubled per attempt, then jittered. Tests set it low. */
-  baseDelayMs: number;
-  /** Largest backoff delay. */
-  maxDelayMs: number;
-  /** Largest wait a Retry-After header may impose; longer values are cut to this. */
-  maxRetryAfterMs: number;
-}
-
-export const DEFAULT_RETRY: RetryOptions = {
-  maxAttempts: 5,
-  baseDelayMs: 500,
-  maxDelayMs: 15_000,
-  maxRetryAfterMs: 60_000,
-};
+export {
+  classify,
+  errorCode,
+  type Failure,
+  isRetryableStatus,
+  RESET_CODES,
+  statusText,
+  TimeoutFailure,
+  TLS_CODE,
+} from './failure.js';
+export {
+  backoffMs,
+  DEFAULT_RETRY,
+  IDEMPOTENT_METHODS,
+  NO_RETRY,
+  RESET_ONCE,
+  type RetryEvent,
+  type RetryOptions,
+  type RetryPolicy,
+  retryAfterMs,
+} from './retry.js';
+export type { HttpMethod, HttpRequest, HttpResponse } from './send.js';
 
 export interface HttpClientOptions {
   dispatcher: Dispatcher;
+  /** Time limit of one attempt (spec.rest.timeout). */
   timeoutMs: number;
+  /** Stops everything the client does (the run's signal, or a session's). */
   signal: AbortSignal;
   retry: RetryOptions;
   log: Logger;
   /** Removes secret values from text before it is logged. */
   scrub: (text: string) => string;
+  /**
+   * Origins requests may go to (the connector's base URL, its login URL). A request elsewhere is refused before
+   * anything is sent, so that no bug in URL building can carry the connector's credentials to another host.
+   */
+  origins?: ReadonlySet<string>;
 }
 
-/** Error codes of failures that another attempt may not hit (the network, not the request, failed). */
-const TRANSIENT_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-]);
-
-const READABLE_CODES: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset by the server',
-  UND_ERR_SOCKET: 'connection closed by the server',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'host name lookup failed',
-  UND_ERR_CONNECT_TIMEOUT: 'connect timeout',
-};
-
-export interface Failure {
-  retryable: boolean;
-  message: string;
-  /** Wait requested by the server (Retry-After), already capped. */
-  waitMs?: number;
+export interface ExchangeOptions {
+  /** Replaces the client's signal for this exchange (an event call's deadline). */
+  signal?: AbortSignal;
+  retry?: RetryPolicy;
+  /** false: no per-attempt time limit (the signal is the only bound). */
+  attemptTimeout?: boolean;
+  /** Replaces the client's retry log line. */
+  onRetry?: OnRetry;
 }
-
-export const statusText = (status: number): string =>
-  `HTTP ${status}${STATUS_CODES[status] ? ` ${STATUS_CODES[status]}` : ''}`;
-
-export const isRetryableStatus = (status: number): boolean => status === 429 || status >= 500;
 
 export class HttpClient {
-  constructor(private readonly options: HttpClientOptions) {}
+  private readonly sendOnce: Send;
+  private readonly logRetry: OnRetry;
+
+  constructor(private readonly options: HttpClientOptions) {
+    this.sendOnce = sender(options.dispatcher);
+    this.logRetry = ({ req, attempt, delayMs, reason }) =>
+      options.log.warn(
+        {
+          request: describeRequest(req.method, req.url),
+          attempt,
+          delayMs,
+          reason: options.scrub(excerpt(reason, 120)),
+        },
+        'retrying REST request',
+      );
+  }
 
   /**
    * Sends the request, retrying transient failures; throws ExtractError when every attempt failed, unless
    * `returnLastAnswer` asks for the last answer (a connection check reports the status itself).
    */
   async send(req: HttpRequest, options: { returnLastAnswer?: boolean } = {}): Promise<HttpResponse> {
-    const { retry, signal, log } = this.options;
+    const { retry: policy, signal } = this.options;
     const what = describeRequest(req.method, req.url);
-    let last: Failure = { retryable: false, message: 'not attempted' };
-    for (let attempt = 1; attempt <= retry.maxAttempts; attempt++) {
-      signal.throwIfAborted();
-      try {
-        const res = await this.once(req);
-        if (!isRetryableStatus(res.status)) return res;
-        if (options.returnLastAnswer && attempt === retry.maxAttempts) return res;
-        last = {
-          retryable: true,
-          message: `${statusText(res.status)}${res.body ? `: ${excerpt(res.body)}` : ''}`,
-          waitMs: retryAfterMs(res.headers['retry-after'], retry.maxRetryAfterMs),
-        };
-      } catch (e) {
-        if (signal.aborted) throw signal.reason;
-        last = classify(e);
-        if (!last.retryable) throw new ExtractError(`${what} failed: ${last.message}`);
-      }
-      if (attempt === retry.maxAttempts) break;
-      const delay = last.waitMs ?? backoffMs(attempt, retry);
-      log.warn(
-        { request: what, attempt, delayMs: delay, reason: this.options.scrub(excerpt(last.message, 120)) },
-        'retrying REST request',
-      );
-      await sleep(delay, undefined, { signal });
+    const attempts = policy.maxAttempts === 1 ? '' : ` after ${policy.maxAttempts} attempts`;
+    let res: HttpResponse;
+    try {
+      res = await this.exchange(req);
+    } catch (e) {
+      if (signal.aborted) throw signal.reason;
+      if (e instanceof ProvisioError) throw e;
+      const failure = classify(e);
+      throw new ExtractError(`${what} failed${failure.retryable ? attempts : ''}: ${failure.message}`);
     }
-    const attempts = retry.maxAttempts === 1 ? '' : ` after ${retry.maxAttempts} attempts`;
-    throw new ExtractError(`${what} failed${attempts}: ${last.message}`);
+    // A retryable status that comes back here is the last of maxAttempts.
+    if (isRetryableStatus(res.status) && !options.returnLastAnswer) {
+      throw new ExtractError(
+        `${what} failed${attempts}: ${statusText(res.status)}${res.body ? `: ${excerpt(res.body)}` : ''}`,
+      );
+    }
+    return res;
   }
 
-  /** One attempt, bounded by the per-request timeout and the run's signal. */
-  private async once(req: HttpRequest): Promise<HttpResponse> {
-    const { dispatcher, timeoutMs, signal } = this.options;
-    // A controller per attempt rather than AbortSignal.any(): it tells a timeout from a stop request, and
-    // its listener on the long-lived run signal is removed again (AbortSignal.any leaks on Node 20).
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort(new Error('timeout'));
-    }, timeoutMs);
-    const onAbort = (): void => controller.abort(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
+  /**
+   * One exchange through the interceptors: the origin check, the retry policy (the client's unless given), a
+   * per-attempt timeout (unless turned off). Returns the last answer whatever its status; throws the last
+   * failure as it came (with its error code), a TimeoutFailure, or the signal's reason.
+   */
+  exchange(req: HttpRequest, options: ExchangeOptions = {}): Promise<HttpResponse> {
+    const { origins } = this.options;
+    if (origins && !origins.has(req.url.origin)) return Promise.reject(this.offOrigin(req));
+    const send = options.attemptTimeout === false ? this.sendOnce : this.timed;
+    return retry(
+      send,
+      req,
+      options.signal ?? this.options.signal,
+      options.retry ?? this.options.retry,
+      options.onRetry ?? this.logRetry,
+    );
+  }
+
+  /** One attempt bounded by the per-request timeout and the caller's signal. */
+  private readonly timed: Send = async (req, signal) => {
+    const deadline = new Deadline(signal, this.options.timeoutMs);
     try {
-      const res = await request(req.url, {
-        method: req.method,
-        headers: req.headers,
-        body: req.body,
-        dispatcher,
-        signal: controller.signal,
-      });
-      const body = await res.body.text();
-      return { url: req.url, status: res.statusCode, headers: res.headers, body };
+      return await this.sendOnce(req, deadline.signal);
     } catch (e) {
-      if (timedOut && !signal.aborted) throw new TimeoutFailure(timeoutMs);
+      if (deadline.timedOut && !signal.aborted) throw new TimeoutFailure(deadline.ms, 'spec.rest.timeout');
       throw e;
     } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
+      deadline.dispose();
     }
-  }
-}
-
-class TimeoutFailure extends Error {
-  constructor(readonly timeoutMs: number) {
-    super(`no complete answer within ${formatMs(timeoutMs)} (spec.rest.timeout)`);
-  }
-}
-
-const formatMs = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
-
-/** Finds the first error code along the `cause` chain (undici wraps socket errors). */
-export function errorCode(e: unknown): string | undefined {
-  let cur: unknown = e;
-  for (let depth = 0; cur && depth < 5; depth++) {
-    const code = (cur as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
-/** A failed exchange as a readable message, and whether another attempt may succeed (event calls reuse it). */
-export function classify(e: unknown): Failure {
-  if (e instanceof TimeoutFailure) return { retryable: true, message: e.message };
-  const code = errorCode(e);
-  const text = e instanceof Error ? e.message : String(e);
-  if (code && /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_|HOSTNAME|ALTNAME/.test(code)) {
-    // Certificate problems do not heal with retries; say how to fix the usual one.
-    return {
-      retryable: false,
-      message: `TLS error: ${text} (${code}); if the server's certificate is issued by a private CA, add that CA with spec.rest.tls.caSecretRef`,
-    };
-  }
-  const readable = code ? (READABLE_CODES[code] ?? text) : text;
-  return {
-    retryable: code !== undefined && TRANSIENT_CODES.has(code),
-    message: code && readable !== text ? `${readable} (${code})` : `${readable}${code ? ` (${code})` : ''}`,
   };
-}
 
-/** Exponential backoff with "equal jitter": half the delay fixed, half random, so retries spread out. */
-export function backoffMs(attempt: number, retry: RetryOptions): number {
-  const exp = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
-  return Math.round(exp / 2 + Math.random() * (exp / 2));
-}
-
-/** Retry-After as delay-seconds or an HTTP date (RFC 9110 §10.2.3), capped; undefined when absent or unreadable. */
-export function retryAfterMs(
-  header: string | string[] | undefined,
-  capMs: number,
-  now = Date.now(),
-): number | undefined {
-  const value = (Array.isArray(header) ? header[0] : header)?.trim();
-  if (!value) return undefined;
-  let ms: number;
-  if (/^\d+$/.test(value)) ms = Number(value) * 1000;
-  else {
-    const at = Date.parse(value);
-    if (Number.isNaN(at)) return undefined;
-    ms = Math.max(0, at - now);
+  private offOrigin(req: HttpRequest): ExtractError {
+    const allowed = [...(this.options.origins ?? [])].join(', ');
+    return new ExtractError(
+      `${describeRequest(req.method, req.url)} on ${req.url.origin} is outside the connector's origins (${allowed}); ` +
+        "refusing to send the connector's credentials there",
+    );
   }
-  return Math.min(ms, capMs);
 }
 
 /** First value of a response header (undici gives arrays for repeated headers). */

@@ -1,7 +1,7 @@
 /** Generic REST API connector (seed 000): scheduled extract and connection check. */
 import { connectorSecretRefs } from '../secret-refs.js';
 import type { ConnectorType } from '../types.js';
-import { restCall } from './actions/index.js';
+import { evictRestActionSession, restCall } from './actions/index.js';
 import { checkRestConnection } from './check.js';
 import { extractRest } from './extract.js';
 
@@ -21,4 +21,8 @@ export const restConnector: ConnectorType = {
   mappingPrefixes: (task) => task.spec.source?.rest?.subqueries ?? [],
   checkConnection: (ctx) => checkRestConnection(ctx),
   actions: { restCall },
+  // The event-call session holds the secret values, the TLS dispatcher and the dynamic token: dropping it drops
+  // them all; calls in flight finish on it, the next call opens a new session that reads the secrets again.
+  // Scheduled runs open a session per run, so nothing of theirs outlives a run.
+  evictSessions: (namespace, name) => evictRestActionSession(namespace, name),
 };

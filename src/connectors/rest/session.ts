@@ -122,6 +122,7 @@ export async function authenticatedHttp(
     retry: options.retry,
     log: source.log,
     scrub: (t) => scrubber.scrub(t),
+    origins: connectorOrigins(rest),
   });
   const auth = await createAuthenticator(rest.auth, {
     secrets: source.secrets,
@@ -131,6 +132,20 @@ export async function authenticatedHttp(
     log: source.log,
   });
   return { http, auth };
+}
+
+/** The origins the connector's requests may go to: its base URL's and its login URL's. */
+function connectorOrigins(rest: RestConnector): Set<string> {
+  const origins = new Set<string>();
+  for (const url of [rest.baseUrl, rest.auth?.type === 'dynamicToken' ? rest.auth.dynamicToken?.loginUrl : undefined]) {
+    if (url === undefined) continue;
+    try {
+      origins.add(new URL(url).origin);
+    } catch {
+      // An invalid URL fails with its own message where it is used.
+    }
+  }
+  return origins;
 }
 
 /**

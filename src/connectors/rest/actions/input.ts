@@ -8,9 +8,6 @@ import { InvalidInvocationError } from '../../types.js';
 export const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export type CallMethod = (typeof METHODS)[number];
 
-/** Methods that may be repeated after a connection reset: repeating them has the same effect as sending once. */
-export const IDEMPOTENT: ReadonlySet<CallMethod> = new Set(['GET', 'PUT', 'DELETE']);
-
 const KNOWN = new Set(['method', 'url', 'body']);
 
 export interface CallInput {

@@ -5,8 +5,11 @@
  * Every text passes the session's scrubber: APIs like to echo the credentials they refused.
  */
 import { STATUS_CODES } from 'node:http';
+import type { HttpResponse } from '../../../transport/http-client.js';
 import { excerpt } from '../../../transport/scrub.js';
-import type { CallAnswer } from './send.js';
+
+/** What the upstream answered to a call. */
+export type CallAnswer = Pick<HttpResponse, 'status' | 'headers' | 'body'>;
 
 const JSON_TYPE = /[/+]json\b/i;
 

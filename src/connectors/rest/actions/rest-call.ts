@@ -6,11 +6,21 @@
  * InvalidInvocationError before anything is sent. Everything else returns an ActionResult: `Completed` iff
  * 200 <= status < 400, otherwise `Exception` with one readable, scrubbed line (an unknown attribute, an
  * error status, a timeout, a refused connection, a failed login). Nothing is retried except GET, PUT and
- * DELETE once after a connection reset, and any method once after a 401 with a fresh dynamic token (a 401
- * means the request was not processed).
+ * DELETE once after a connection reset (the transport's RESET_ONCE policy, at most once per invocation), and
+ * any method once after a 401 with a fresh dynamic token (a 401 means the request was not processed). One
+ * deadline (spec.event.timeout) bounds the whole call: session, login, both sends.
  */
 
-import { classify, errorCode } from '../../../transport/http-client.js';
+import { Deadline } from '../../../transport/deadline.js';
+import {
+  classify,
+  errorCode,
+  type HttpResponse,
+  NO_RETRY,
+  RESET_ONCE,
+  type RetryEvent,
+  TLS_CODE,
+} from '../../../transport/http-client.js';
 import {
   bodyTemplateIsJson,
   DotSegmentError,
@@ -24,14 +34,11 @@ import { InvalidInvocationError } from '../../types.js';
 import { mergeHeaders } from '../api.js';
 import type { AuthState } from '../auth.js';
 import { callUrl, checkUrlText } from './call-url.js';
-import { type CallInput, IDEMPOTENT, readInput } from './input.js';
+import { type CallInput, readInput } from './input.js';
 import { responseValue, scrubbedResponse, statusException } from './outcome.js';
 import { type CallPlan, ConfigError, callPlan } from './plan.js';
-import { type CallAnswer, Deadline, sendOnce } from './send.js';
 import { leaseSession, type SessionLease } from './sessions.js';
 
-const RESET_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE']);
-const TLS_CODE = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_|HOSTNAME|ALTNAME/;
 const JSON_TYPE = /[/+]json\b/;
 const FORM_TYPE = 'application/x-www-form-urlencoded';
 
@@ -115,29 +122,18 @@ async function exchange(
       throw e;
     });
     const { session } = lease;
-    const { dispatcher, auth } = session;
+    const { http, auth } = session;
+    // At most one resend after a reset per invocation, the 401 resend included.
     let resetRetried = false;
-    const send = async (state: AuthState): Promise<CallAnswer> => {
-      const req = { method: call.method, url, headers: mergeHeaders(headers, state.headers), body };
-      try {
-        return await sendOnce(dispatcher, req, deadline.signal);
-      } catch (e) {
-        const code = errorCode(e);
-        // A reset before any answer: safe to repeat only when repeating has the same effect (not POST/PATCH).
-        if (
-          resetRetried ||
-          !IDEMPOTENT.has(call.method) ||
-          !code ||
-          !RESET_CODES.has(code) ||
-          deadline.signal.aborted
-        ) {
-          throw e;
-        }
-        resetRetried = true;
-        ctx.log.info({ request: what, code }, 'REST call: connection reset; sending once more');
-        return sendOnce(dispatcher, req, deadline.signal);
-      }
+    const onRetry = (event: RetryEvent): void => {
+      resetRetried = true;
+      ctx.log.info({ request: what, code: errorCode(event.error) }, 'REST call: connection reset; sending once more');
     };
+    const send = (state: AuthState): Promise<HttpResponse> =>
+      http.exchange(
+        { method: call.method, url, headers: mergeHeaders(headers, state.headers), body },
+        { signal: deadline.signal, retry: resetRetried ? NO_RETRY : RESET_ONCE, attemptTimeout: false, onRetry },
+      );
     const state = await deadline.race(auth.authorize());
     let answer = await send(state);
     if (answer.status === 401 && (await deadline.race(auth.refresh(state)))) {

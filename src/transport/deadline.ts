@@ -1,40 +1,8 @@
 /**
- * One HTTP exchange of an event call, without the extract's retry loop: a workflow waits for the answer and
- * a POST or PATCH must never be sent twice. Redirects are not followed (undici's request does not), so a 302
- * is reported as it came. The call's signal bounds the whole exchange, body included.
- */
-import type { IncomingHttpHeaders } from 'node:http';
-import { type Dispatcher, request } from 'undici';
-import type { CallMethod } from './input.js';
-
-export interface CallRequest {
-  method: CallMethod;
-  url: URL;
-  headers: Record<string, string>;
-  body?: string;
-}
-
-export interface CallAnswer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-export async function sendOnce(dispatcher: Dispatcher, req: CallRequest, signal: AbortSignal): Promise<CallAnswer> {
-  const res = await request(req.url, {
-    method: req.method,
-    headers: req.headers,
-    body: req.body,
-    dispatcher,
-    signal,
-  });
-  const body = await res.body.text();
-  return { status: res.statusCode, headers: res.headers, body };
-}
-
-/**
- * A per-call deadline that also follows the caller's signal. Its own controller (instead of AbortSignal.any)
- * tells a timeout from a caller going away, and removes its listener from the caller's signal again.
+ * A time limit that also follows a caller's signal: the timeout of one HTTP attempt (spec.rest.timeout) or of a
+ * whole event call (spec.event.timeout). Its own controller, instead of AbortSignal.any() plus
+ * AbortSignal.timeout(), tells a timeout from a caller going away, and removes its listener from the caller's
+ * (often long-lived) signal again: AbortSignal.any leaks listeners on Node 20.
  */
 export class Deadline {
   private readonly controller = new AbortController();
