@@ -22,7 +22,6 @@ import { silentLogger } from '../src/log/logger.js';
 import type { TaskMapping, TaskRunSummary } from '../src/model/resources.js';
 import { LocalSecretResolver } from '../src/secrets/resolver.js';
 import { SqliteTaskCache } from '../src/state/sqlite/sqlite-task-cache.js';
-import type { TaskCache } from '../src/state/task-cache.js';
 import { CardUpserter, openCardTable } from '../src/targets/local/card-table.js';
 import { LocalTarget } from '../src/targets/local/local-target.js';
 import { sharedTarget } from '../src/targets/types.js';

@@ -35,8 +35,17 @@ for (const file of files) {
   };
   const visit = (node, name) => {
     if (!node || typeof node !== 'object') return;
-    if (Array.isArray(node)) return node.forEach((n) => visit(n, name));
-    const isFn = ['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression', 'ClassMethod', 'Constructor'].includes(node.type);
+    if (Array.isArray(node)) {
+      for (const n of node) visit(n, name);
+      return;
+    }
+    const isFn = [
+      'FunctionDeclaration',
+      'FunctionExpression',
+      'ArrowFunctionExpression',
+      'ClassMethod',
+      'Constructor',
+    ].includes(node.type);
     let fnName = name;
     if (node.type === 'FunctionDeclaration') fnName = node.identifier?.value;
     if (node.type === 'ClassMethod') fnName = node.key?.value;
@@ -46,7 +55,9 @@ for (const file of files) {
       const first = lineOf(node.span.start - base);
       const last = lineOf(node.span.end - base - 1);
       if (last - first + 1 > MAX_LINES) {
-        problems.push(`${file}:${first}  ${fnName ?? '(anonymous)'} is ${last - first + 1} lines (at most ${MAX_LINES})`);
+        problems.push(
+          `${file}:${first}  ${fnName ?? '(anonymous)'} is ${last - first + 1} lines (at most ${MAX_LINES})`,
+        );
       }
     }
     for (const [k, v] of Object.entries(node)) if (k !== 'span') visit(v, fnName);
@@ -57,4 +68,6 @@ if (problems.length > 0) {
   console.error(`function-size: split these into steps of their own:\n${problems.join('\n')}`);
   process.exit(1);
 }
-console.log(`function-size: every function in ${ROOTS.join(' and ')} is at most ${MAX_LINES} lines (${files.length} files)`);
+console.log(
+  `function-size: every function in ${ROOTS.join(' and ')} is at most ${MAX_LINES} lines (${files.length} files)`,
+);

@@ -27,7 +27,6 @@ import type { InvocationCounters } from '../state/invocation-counters.js';
 import { FileLastGood } from '../state/last-good.js';
 import { SqliteTaskCache } from '../state/sqlite/sqlite-task-cache.js';
 import { FileStatusStore, type StatusStore } from '../state/status-store.js';
-import type { TaskCache } from '../state/task-cache.js';
 import { ResourceStore } from '../store/resource-store.js';
 import { LocalTarget } from '../targets/local/local-target.js';
 import { sharedTarget, type TargetFactory } from '../targets/types.js';

@@ -14,7 +14,7 @@ import type { Task, TaskRunSummary } from '../../src/model/resources.js';
 import { LocalSecretResolver } from '../../src/secrets/resolver.js';
 import { SqliteTaskCache } from '../../src/state/sqlite/sqlite-task-cache.js';
 import { sharedTarget, type Target, type UpsertOptions } from '../../src/targets/types.js';
-import { type ConnectorSubject, connectorSubjects, personMapping, type Row, targetSubjects } from './subjects.js';
+import { connectorSubjects, personMapping, type Row, targetSubjects } from './subjects.js';
 
 const people = (n: number, from = 1): Row[] =>
   Array.from({ length: n }, (_, i) => ({ id: `P${from + i}`, name: `Person ${from + i}` }));

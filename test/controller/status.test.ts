@@ -20,7 +20,7 @@ import {
 } from './resources.js';
 
 const TASK = 'iga/hr-employees';
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const INFO_3 = 'created 3, updated 0, unchanged 0, marked deleted 0, not loaded 0';
 
 let api: RestFixtureServer;
@@ -228,7 +228,7 @@ describe('a task that cannot be scheduled', () => {
     expect(h.task().status.observedGeneration).toBe(1);
     expect(h.task().status.conditions?.[0].message).toMatch(
       new RegExp(
-        `^${escape(finding)}\\. The last valid version keeps running \\(generation 1, revision ${first}, kept in the state directory since \\d{4}-`,
+        `^${escapeRegExp(finding)}\\. The last valid version keeps running \\(generation 1, revision ${first}, kept in the state directory since \\d{4}-`,
       ),
     );
     expect(await h.controller.runOnce()).toEqual({ ran: [TASK], failed: [] });
