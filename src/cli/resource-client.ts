@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { request } from 'undici';
+import { typeRules } from '../connectors/registry.js';
 import { listViews, type ResourceView } from '../controller/status-view.js';
 import { silentLogger } from '../log/logger.js';
 import type { Kind } from '../model/resources.js';
@@ -31,7 +32,7 @@ export async function listResources(kind: Kind, opts: SourceOptions): Promise<Re
   }
   if (!opts.dir) throw new Error('give --dir PATH (the resource directory) or --server URL (a running controller)');
   const store = new ResourceStore();
-  const source = new GitDirSource({ dir: opts.dir, store, log: silentLogger });
+  const source = new GitDirSource({ dir: opts.dir, store, types: typeRules, log: silentLogger });
   await source.load();
   return listViews(kind, store, new FileStatusStore(resolve(opts.stateDir)), ns);
 }

@@ -1,5 +1,6 @@
 /** Every connector type Provisio knows. Adding a type: add its folder and one line here. */
 import type { ConnectorType as TypeName } from '../model/resources.js';
+import type { TypeRules } from '../validation/type-rules.js';
 import { ldapConnector } from './ldap/index.js';
 import { m42Connector } from './m42/index.js';
 import { msgraphConnector } from './msgraph/index.js';
@@ -26,3 +27,6 @@ export function connectorType(name: TypeName): ConnectorType {
 }
 
 export const connectorTypes = (): readonly ConnectorType[] => TYPES;
+
+/** The connector types as validation sees them (validation cannot import connectors/: callers pass this in). */
+export const typeRules: TypeRules = (name) => byName.get(name);

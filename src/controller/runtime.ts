@@ -8,6 +8,7 @@
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { typeRules } from '../connectors/registry.js';
 import { closeRestActionSessions } from '../connectors/rest/actions/index.js';
 import { type InvocationCounters, InvocationService } from '../invocations/invocation-service.js';
 import { InvocationLimits } from '../invocations/limits.js';
@@ -104,7 +105,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   } else {
     if (!opts.dir) throw new Error('either a resource directory (--dir) or --kubernetes is required');
     secrets = opts.secrets ?? new LocalSecretResolver(opts.secretsDir ?? process.env.PROVISIO_SECRETS_DIR);
-    source = new GitDirSource({ dir: opts.dir, store, secrets, log });
+    source = new GitDirSource({ dir: opts.dir, store, types: typeRules, secrets, log });
     statuses = new FileStatusStore(stateDir);
   }
   const cache = new TaskCache(join(stateDir, 'state.db'));

@@ -9,6 +9,7 @@ import { byLocation, type Diagnostic, didYouMean, formatField, type PathSegment 
 import { displayPath, expandPaths, locate, readDocuments, type SourceDocument } from './documents.js';
 import { checkSchema } from './schema-check.js';
 import { type CheckedResource, checkSemantics } from './semantic-check.js';
+import type { TypeRules } from './type-rules.js';
 
 export interface LoadedResource extends CheckedResource {
   /** Where it came from, for locating fields. */
@@ -26,6 +27,8 @@ export interface ValidationResult {
 }
 
 export interface ValidateOptions {
+  /** The connector types' rules (connectors/registry.ts `typeRules`; validation cannot import connectors/). */
+  types: TypeRules;
   secrets?: SecretResolver;
   /** file:line of files that did not parse, to explain references that point into them. */
   unparsed?: readonly string[];
@@ -103,7 +106,7 @@ export function checkDocument(
 /** Validates already-read documents (the git source feeds this as files change). */
 export async function validateDocuments(
   documents: ReadonlyArray<{ sd: SourceDocument; diskFile: string }>,
-  options: ValidateOptions = {},
+  options: ValidateOptions,
 ): Promise<{ resources: LoadedResource[]; diagnostics: Diagnostic[] }> {
   const resources: LoadedResource[] = [];
   const diagnostics: Diagnostic[] = [];
@@ -112,7 +115,7 @@ export async function validateDocuments(
     diagnostics.push(...r.diagnostics);
     if (r.resource) resources.push(r.resource);
   }
-  for (const f of await checkSemantics(resources, options.secrets, options.unparsed)) {
+  for (const f of await checkSemantics(resources, options.types, options.secrets, options.unparsed)) {
     const lr = f.resource as LoadedResource;
     const d = diag(lr.source, f.path, f.message, f.at, f.severity, `${lr.kind} ${keyOf(lr.resource)}`);
     (f.severity === 'error' ? lr.errors : lr.warnings).push(d);
@@ -122,10 +125,7 @@ export async function validateDocuments(
 }
 
 /** Validates files and directories (recursively), as `provisio validate` does. */
-export async function validatePaths(
-  paths: readonly string[],
-  options: ValidateOptions = {},
-): Promise<ValidationResult> {
+export async function validatePaths(paths: readonly string[], options: ValidateOptions): Promise<ValidationResult> {
   const display = options.display ?? ((f: string) => displayPath(f));
   const files = expandPaths(paths);
   const documents: Array<{ sd: SourceDocument; diskFile: string }> = [];

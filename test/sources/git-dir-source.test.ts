@@ -3,6 +3,7 @@
  * files are added, broken, fixed, deleted and duplicated, and what each stored resource says about why.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { typeRules } from '../../src/connectors/registry.js';
 import { silentLogger } from '../../src/log/logger.js';
 import type { Task } from '../../src/model/resources.js';
 import { GitDirSource } from '../../src/sources/gitdir/git-dir-source.js';
@@ -36,7 +37,7 @@ beforeEach(async () => {
   store = new ResourceStore();
   events = [];
   store.on('change', (e) => events.push(e));
-  source = new GitDirSource({ dir: repo.dir, store, log: silentLogger, debounceMs: 30 });
+  source = new GitDirSource({ dir: repo.dir, store, types: typeRules, log: silentLogger, debounceMs: 30 });
   await source.load();
 });
 
@@ -125,7 +126,7 @@ describe('watching', () => {
     repo.write('notes.json', '{"owner": "iga team"}\n');
     repo.write('contractors.yaml', taskYaml({ name: 'hr-contractors', query: '/contractors' }));
     await applied('the new task', () => store.get('Task', 'iga/hr-contractors') !== undefined);
-    const fresh = new GitDirSource({ dir: repo.dir, store: new ResourceStore(), log: silentLogger });
+    const fresh = new GitDirSource({ dir: repo.dir, store: new ResourceStore(), types: typeRules, log: silentLogger });
     await fresh.load();
     expect(fresh.diagnostics).toEqual([]);
     expect(source.diagnostics).toEqual([]);
@@ -159,7 +160,7 @@ describe('watching', () => {
     const copy = repo.write('a-copy.yaml', taskYaml({ query: '/contractors', template: 'contractor' }));
     await applied('the duplicate finding', () => source.diagnostics.length > 0);
     const restarted = new ResourceStore();
-    const fresh = new GitDirSource({ dir: repo.dir, store: restarted, log: silentLogger });
+    const fresh = new GitDirSource({ dir: repo.dir, store: restarted, types: typeRules, log: silentLogger });
     await fresh.load();
     expect(fresh.diagnostics.map(formatDiagnostic)).toEqual([
       `${taskFile}:4:9  metadata.name  duplicate Task "${TASK}": already defined at ${copy}:1`,

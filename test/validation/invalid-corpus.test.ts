@@ -8,6 +8,7 @@ import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { typeRules } from '../../src/connectors/registry.js';
 import type { Diagnostic } from '../../src/validation/diagnostics.js';
 import { validatePaths } from '../../src/validation/validate.js';
 
@@ -228,7 +229,7 @@ describe('invalid corpus (test/fixtures/invalid)', () => {
   });
 
   it.each(Object.entries(CORPUS))('%s', async (file, expected) => {
-    const result = await validatePaths([join(fixturesDir, file)], { display });
+    const result = await validatePaths([join(fixturesDir, file)], { types: typeRules, display });
     expect(result.files).toBe(1);
     const errors = errorsOf(result.diagnostics);
     expect(errors.map(finding)).toEqual(expected);
@@ -239,7 +240,7 @@ describe('invalid corpus (test/fixtures/invalid)', () => {
   });
 
   it("reports every file's findings when the whole directory is validated at once", async () => {
-    const result = await validatePaths([fixturesDir], { display });
+    const result = await validatePaths([fixturesDir], { types: typeRules, display });
     expect(result.files).toBe(files.length);
     // Validated together, a missing Connector may sit in one of the files that do not parse, and the
     // finding says so; the rest of each finding is the same as when the file is validated alone.

@@ -25,6 +25,7 @@ import {
   parseDocuments,
   type SourceDocument,
 } from '../../validation/documents.js';
+import type { TypeRules } from '../../validation/type-rules.js';
 import { validateDocuments } from '../../validation/validate.js';
 import type { ResourceSource } from '../source.js';
 import { StoreSync } from '../store-sync.js';
@@ -41,6 +42,8 @@ interface FileState {
 export interface GitDirSourceOptions {
   dir: string;
   store: ResourceStore;
+  /** The connector types' rules, for validation (connectors/registry.ts `typeRules`). */
+  types: TypeRules;
   secrets?: SecretResolver;
   log: Logger;
   debounceMs?: number;
@@ -193,7 +196,7 @@ export class GitDirSource implements ResourceSource {
       if (state.parseErrors.length > 0) brokenFiles.set(file, state.parseErrors);
       for (const sd of use) docs.push({ sd, diskFile: file });
     }
-    const result = await validateDocuments(docs, { secrets: this.opts.secrets });
+    const result = await validateDocuments(docs, { types: this.opts.types, secrets: this.opts.secrets });
     const parseFindings = [...brokenFiles.values()].flat();
     this.findings = [...parseFindings, ...result.diagnostics];
 
