@@ -23,12 +23,12 @@ const CREDENTIAL_VALUE = /^\s*(bearer|basic|token|digest|negotiate|apikey|shared
 function authHint(name: string, value: string): string {
   const scheme = /^\s*(\S+)\s/.exec(value)?.[1]?.toLowerCase();
   if (/^authorization$/i.test(name) && scheme === 'bearer') {
-    return 'set auth: {type: bearer, secretRef: {name: SECRET}} and put the token under key token in that Secret';
+    return 'set auth: {type: bearer, secretRef: {name: <secret>}} and put the token under key token in that Secret';
   }
   if (/^authorization$/i.test(name) && scheme === 'basic') {
-    return 'set auth: {type: basic, secretRef: {name: SECRET}} and put keys username and password in that Secret';
+    return 'set auth: {type: basic, secretRef: {name: <secret>}} and put keys username and password in that Secret';
   }
-  return `set auth: {type: header, headerName: ${name}, secretRef: {name: SECRET}} and put the header value under key value in that Secret`;
+  return `set auth: {type: header, headerName: ${name}, secretRef: {name: <secret>}} and put the header value under key value in that Secret`;
 }
 
 function inlineHeaderFindings(headers: unknown, path: Path, where: 'connector' | 'login' | 'task'): TypeFinding[] {
@@ -38,12 +38,14 @@ function inlineHeaderFindings(headers: unknown, path: Path, where: 'connector' |
     if (typeof value !== 'string' || value.trim() === '') continue;
     if (!CREDENTIAL_HEADER.test(name) && !CREDENTIAL_VALUE.test(value)) continue;
     const fix =
-      where === 'login' ? LOGIN_FIX : `${authHint(name, value)}${where === 'task' ? " on the task's Connector" : ''}`;
+      where === 'login'
+        ? `, ${LOGIN_FIX}`
+        : `${where === 'task' ? " and, on the task's Connector, " : ', '}${authHint(name, value)}`;
     out.push({
       path: [...path, name],
       at: 'key',
       severity: 'error',
-      message: `header "${name}" holds a credential written inline; secrets are never written in resources: remove the header, ${fix}`,
+      message: `header "${name}" holds a credential written inline; secrets are never written in resources: remove the header${fix}`,
     });
   }
   return out;
@@ -75,7 +77,7 @@ export function validateRestConnector(connector: Connector): TypeFinding[] {
     ...userinfoFinding(
       rest.baseUrl,
       [...base, 'baseUrl'],
-      'set auth: {type: basic, secretRef: {name: SECRET}} and put keys username and password in that Secret',
+      'set auth: {type: basic, secretRef: {name: <secret>}} and put keys username and password in that Secret',
     ),
     ...inlineHeaderFindings(rest.headers, [...base, 'headers'], 'connector'),
   ];
