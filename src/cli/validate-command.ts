@@ -29,7 +29,7 @@ export async function validateCommand(paths: string[], opts: ValidateCommandOpti
         kind: r.kind,
         namespace: r.resource.metadata.namespace ?? 'default',
         name: r.resource.metadata.name,
-        file: r.source.file,
+        file: r.origin.file,
         valid: r.errors.length === 0,
       })),
       errors: errors.map(plain),

@@ -203,7 +203,6 @@ export class GitDirSource implements ResourceSource {
     this.storeSync.apply(
       result.resources.map((r) => {
         const errors = [...r.errors, ...(brokenFiles.get(r.file) ?? [])];
-        const line = r.source.doc.contents?.range ? r.source.lines.linePos(r.source.doc.contents.range[0]).line : 1;
         return {
           kind: r.kind,
           key: keyOf(r.resource),
@@ -211,7 +210,7 @@ export class GitDirSource implements ResourceSource {
           valid: errors.length === 0,
           errors,
           warnings: r.warnings,
-          origin: { file: r.source.file, line },
+          origin: r.origin,
           revision: this.revisionValue,
         };
       }),
