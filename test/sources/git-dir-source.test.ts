@@ -121,6 +121,22 @@ describe('watching', () => {
     expect(events).toEqual([{ type: 'upserted', kind: 'Task', key: TASK }]);
   });
 
+  it('keeps serving the resources of a file edited into an alias bomb, with one finding at its line', async () => {
+    const level = (name: string, of: string) => `  ${name}: &${name} [${Array(9).fill(of).join(', ')}]\n`;
+    const letters = 'abcdefghi';
+    const bomb = [...letters].map((l, i) => level(l, i === 0 ? '"lol"' : `*${letters[i - 1]}`)).join('');
+    repo.write('hr-employees.yaml', taskYaml() + bomb);
+    await applied('the alias bomb finding', () => (task()?.errors.length ?? 0) > 0);
+    const finding =
+      `${taskFile}:27:10  (yaml)  invalid YAML: aliases expand to more than 100 nodes (*b repeats &b, which holds ` +
+      'further aliases), as a "billion laughs" alias bomb does; the document is not read: write the values out ' +
+      'instead of nesting aliases';
+    expect(task()!.errors.map(formatDiagnostic)).toEqual([finding]);
+    expect(task()!.effective?.spec.deletion?.maxFraction).toBe(0.5);
+    expect(source.diagnostics.map(formatDiagnostic)).toEqual([finding]);
+    expect(store.get('Connector', 'iga/hr-api')?.errors).toEqual([]);
+  });
+
   it('watches the files a fresh start reads: not hidden folders, not JSON', async () => {
     repo.write('.github/workflows/ci.yaml', 'name: ci\non: [push]\njobs: {}\n');
     repo.write('notes.json', '{"owner": "iga team"}\n');
