@@ -92,11 +92,12 @@ async function main(): Promise<void> {
     const imported = await timedAsync(() => import('../src/validation/validate.js'));
     const { validatePaths } = imported.value;
     const { LocalSecretResolver } = await import('../src/secrets/resolver.js');
+    const { typeRules } = await import('../src/connectors/registry.js');
     const { expandPaths } = await import('../src/validation/documents.js');
     const files = expandPaths([tree.dir]);
 
     const rss = new RssSampler(20);
-    const options = { secrets: new LocalSecretResolver(tree.secretsDir) };
+    const options = { types: typeRules, secrets: new LocalSecretResolver(tree.secretsDir) };
     const cold = await timedAsync(() => validatePaths([tree.dir], options));
     const warm: number[] = [];
     for (let i = 0; i < REPEATS; i++) warm.push((await timedAsync(() => validatePaths([tree.dir], options))).ms);

@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { request } from 'undici';
+import { typeRules } from '../connectors/registry.js';
 import { listViews, type ResourceView } from '../controller/status-view.js';
 import { silentLogger } from '../log/logger.js';
 import type { Kind } from '../model/resources.js';
@@ -34,7 +35,13 @@ export async function listResources(kind: Kind, opts: SourceOptions): Promise<Re
   // Read only: what a controller on this state dir would show, last good versions included.
   const lastGood = new FileLastGood(resolve(opts.stateDir), true);
   const store = new ResourceStore(lastGood);
-  const source = new GitDirSource({ dir: opts.dir, store, log: silentLogger, lastGoodFiles: lastGood });
+  const source = new GitDirSource({
+    dir: opts.dir,
+    store,
+    types: typeRules,
+    log: silentLogger,
+    lastGoodFiles: lastGood,
+  });
   await source.load();
   return listViews(kind, store, new FileStatusStore(resolve(opts.stateDir)), ns);
 }

@@ -4,7 +4,7 @@
  * sees, and lands in the connector's status.connection too; with --dir it runs here, with --secrets-dir
  * or PROVISIO_SECRET_* variables. Exit 0 when the system answered as it should, 1 otherwise.
  */
-import { builtInConnectorTypes } from '../connectors/registry.js';
+import { builtInConnectorTypes, typeRules } from '../connectors/registry.js';
 import { silentLogger } from '../log/logger.js';
 import type { Connector } from '../model/resources.js';
 import { LocalSecretResolver } from '../secrets/resolver.js';
@@ -37,7 +37,7 @@ async function viaController(server: string, name: string, opts: TestConnectionO
 async function locally(name: string, opts: TestConnectionOptions): Promise<Result> {
   if (!opts.dir) throw new Error('give --dir PATH (the resource directory) or --server URL (a running controller)');
   const store = new ResourceStore();
-  await new GitDirSource({ dir: opts.dir, store, log: silentLogger }).load();
+  await new GitDirSource({ dir: opts.dir, store, types: typeRules, log: silentLogger }).load();
   const [ns, n] = name.includes('/') ? name.split('/', 2) : [opts.namespace, name];
   const matches = store
     .list<Connector>('Connector')

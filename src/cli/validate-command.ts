@@ -1,4 +1,5 @@
 /** `provisio validate PATH...`: exit 1 on any error; findings as file:line:col  field  message. */
+import { typeRules } from '../connectors/registry.js';
 import { LocalSecretResolver } from '../secrets/resolver.js';
 import { type Diagnostic, formatDiagnostic } from '../validation/diagnostics.js';
 import { validatePaths } from '../validation/validate.js';
@@ -12,7 +13,7 @@ export interface ValidateCommandOptions {
 export async function validateCommand(paths: string[], opts: ValidateCommandOptions): Promise<number> {
   const started = performance.now();
   const secrets = new LocalSecretResolver(opts.secretsDir ?? process.env.PROVISIO_SECRETS_DIR);
-  const result = await validatePaths(paths, { secrets });
+  const result = await validatePaths(paths, { types: typeRules, secrets });
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
   const warnings = result.diagnostics.filter((d) => d.severity === 'warning');
   if (opts.output === 'table') {
@@ -28,7 +29,7 @@ export async function validateCommand(paths: string[], opts: ValidateCommandOpti
         kind: r.kind,
         namespace: r.resource.metadata.namespace ?? 'default',
         name: r.resource.metadata.name,
-        file: r.source.file,
+        file: r.origin.file,
         valid: r.errors.length === 0,
       })),
       errors: errors.map(plain),

@@ -1,5 +1,6 @@
 /** Every connector type Provisio knows. Adding a type: add its folder and one line here. */
 import type { ConnectorType as TypeName } from '../model/resources.js';
+import type { TypeRules } from '../validation/type-rules.js';
 import { ldapConnector } from './ldap/index.js';
 import { m42Connector } from './m42/index.js';
 import { msgraphConnector } from './msgraph/index.js';
@@ -23,6 +24,8 @@ const TYPES: readonly ConnectorType[] = [
  */
 export interface ConnectorRegistry {
   get(type: TypeName): ConnectorType;
+  /** The type, or undefined when this registry does not know it (validation names it then). */
+  find(type: string): ConnectorType | undefined;
   all(): readonly ConnectorType[];
 }
 
@@ -34,6 +37,7 @@ export function createRegistry(types: readonly ConnectorType[]): ConnectorRegist
       if (!t) throw new Error(`unknown connector type ${name}`);
       return t;
     },
+    find: (name) => byName.get(name),
     all: () => types,
   };
 }
@@ -46,3 +50,6 @@ export function connectorType(name: TypeName): ConnectorType {
 }
 
 export const connectorTypes = (): readonly ConnectorType[] => TYPES;
+
+/** The connector types as validation sees them (validation cannot import connectors/: callers pass this in). */
+export const typeRules: TypeRules = (name) => builtInConnectorTypes.find(name);

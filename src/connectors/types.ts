@@ -109,9 +109,15 @@ export interface ConnectorType {
   incremental: boolean;
   /** The task `mappingsType`s this type can load (REST loads generic objects; Graph, SCIM and LDAP all four). */
   mappingsTypes: readonly MappingsType[];
-  /** Checks of a connector block the schema cannot say (inline credentials, ...). */
+  /**
+   * Checks of a connector block the schema cannot say (inline credentials, ...). Also called for a connector
+   * with schema errors: read fields defensively. Messages never repeat a secret value.
+   */
   validateConnector?(connector: Connector): TypeFinding[];
-  /** Checks of a task's source block against its connector (subquery templates, ...). */
+  /**
+   * Checks of a task's source block against its connector (subquery templates, ...). The connector passed
+   * its schema; the task may not have: read its fields defensively.
+   */
   validateTask?(task: Task, connector: Connector): TypeFinding[];
   /** Mapping paths the task may use although they are not plain attributes of a record (subquery prefixes). */
   mappingPrefixes?(task: Task): readonly string[];

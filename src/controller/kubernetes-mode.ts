@@ -4,6 +4,7 @@
  * writer, Secrets API resolver, run Events, and the leader Lease.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
+import { typeRules } from '../connectors/registry.js';
 import type { Logger } from '../log/logger.js';
 import type { Task, TaskRunSummary } from '../model/resources.js';
 import { KubernetesSecretResolver } from '../secrets/kubernetes-secret-resolver.js';
@@ -45,7 +46,7 @@ export function openKubernetesMode(
 ): KubernetesMode {
   const { kubeConfig, namespaces, leaderElection } = opts;
   const secrets = secretsOverride ?? new KubernetesSecretResolver(kubeConfig);
-  const source = new KubernetesSource({ kubeConfig, namespaces, store, secrets, log });
+  const source = new KubernetesSource({ kubeConfig, namespaces, store, types: typeRules, secrets, log });
   const statuses = new KubernetesStatusStore({ kubeConfig, objects: source, log });
   const events = new KubernetesRunEvents({ kubeConfig, objects: source, log });
   let elector: LeaderElector | undefined;

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Redis } from 'ioredis';
+import { typeRules } from '../connectors/registry.js';
 import { closeRestActionSessions } from '../connectors/rest/actions/index.js';
 import { type InvocationMetrics, InvocationService } from '../invocations/invocation-service.js';
 import { InvocationLimits } from '../invocations/limits.js';
@@ -143,7 +144,14 @@ async function openDesiredState(opts: RuntimeOptions, stateDir: string): Promise
   }
   if (!opts.dir) throw new Error('either a resource directory (--dir) or --kubernetes is required');
   const secrets = opts.secrets ?? new LocalSecretResolver(opts.secretsDir ?? process.env.PROVISIO_SECRETS_DIR);
-  const source = new GitDirSource({ dir: opts.dir, store, secrets, log: opts.log, lastGoodFiles: lastGood });
+  const source = new GitDirSource({
+    dir: opts.dir,
+    store,
+    types: typeRules,
+    secrets,
+    log: opts.log,
+    lastGoodFiles: lastGood,
+  });
   return { store, source, statuses: new FileStatusStore(stateDir), secrets };
 }
 

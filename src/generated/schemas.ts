@@ -266,13 +266,6 @@ export const connectorSchema: JsonSchema = {
       },
       "title": "ConnectorStatus"
     },
-    "Duration": {
-      "type": "string",
-      "description": "A duration such as 30s, 5m, 2h or 1h30m (units: ms, s, m, h, d).",
-      "pattern": "^([0-9]+(ms|s|m|h|d))+$",
-      "x-message": "must be a duration such as 30s, 5m, 2h or 1h30m (units ms, s, m, h, d)",
-      "title": "Duration"
-    },
     "Headers": {
       "type": "object",
       "description": "HTTP headers added to every request, as name: value pairs.",
@@ -332,7 +325,7 @@ export const connectorSchema: JsonSchema = {
           "description": "Paged results size of each search."
         },
         "timeout": {
-          "$ref": "#/definitions/Duration",
+          "$ref": "#/definitions/PositiveDuration",
           "default": "30s",
           "description": "Time limit for one LDAP operation."
         },
@@ -363,7 +356,7 @@ export const connectorSchema: JsonSchema = {
           "$ref": "#/definitions/Tls"
         },
         "timeout": {
-          "$ref": "#/definitions/Duration",
+          "$ref": "#/definitions/PositiveDuration",
           "default": "30s",
           "description": "Time limit for one HTTP request."
         }
@@ -373,10 +366,11 @@ export const connectorSchema: JsonSchema = {
     "Metadata": {
       "title": "Metadata",
       "type": "object",
-      "description": "Standard object metadata.",
+      "description": "Standard object metadata. Unknown fields are refused, so that a typo such as labelz is reported.",
       "required": [
         "name"
       ],
+      "additionalProperties": false,
       "properties": {
         "name": {
           "$ref": "#/definitions/Name",
@@ -418,6 +412,49 @@ export const connectorSchema: JsonSchema = {
             "null"
           ],
           "description": "Set by the API server."
+        },
+        "generateName": {
+          "type": "string",
+          "description": "Kubernetes name prefix; Provisio resources need a name."
+        },
+        "selfLink": {
+          "type": "string",
+          "description": "Set by the API server (deprecated)."
+        },
+        "deletionTimestamp": {
+          "type": [
+            "string",
+            "null"
+          ],
+          "description": "Set by the API server."
+        },
+        "deletionGracePeriodSeconds": {
+          "type": [
+            "integer",
+            "null"
+          ],
+          "description": "Set by the API server."
+        },
+        "finalizers": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          },
+          "description": "Kubernetes finalizers."
+        },
+        "ownerReferences": {
+          "type": "array",
+          "items": {
+            "type": "object"
+          },
+          "description": "Kubernetes owner references."
+        },
+        "managedFields": {
+          "type": "array",
+          "items": {
+            "type": "object"
+          },
+          "description": "Set by the API server (server-side apply)."
         }
       }
     },
@@ -487,6 +524,13 @@ export const connectorSchema: JsonSchema = {
       "maxLength": 63,
       "x-message": "must be a lower-case name of letters, digits and '-' that starts and ends with a letter or digit (such as hr-api)",
       "title": "Name"
+    },
+    "PositiveDuration": {
+      "type": "string",
+      "description": "A duration greater than zero, such as 30s, 5m, 2h or 1h30m (units: ms, s, m, h, d).",
+      "pattern": "^([0-9]+(ms|s|m|h|d))*[0-9]*[1-9][0-9]*(ms|s|m|h|d)([0-9]+(ms|s|m|h|d))*$",
+      "x-message": "must be a duration greater than zero, such as 30s, 5m, 2h or 1h30m (units ms, s, m, h, d)",
+      "title": "PositiveDuration"
     },
     "RestAuth": {
       "type": "object",
@@ -579,7 +623,7 @@ export const connectorSchema: JsonSchema = {
           "description": "TLS settings: the REST system's root certificate when it is not publicly trusted."
         },
         "timeout": {
-          "$ref": "#/definitions/Duration",
+          "$ref": "#/definitions/PositiveDuration",
           "default": "30s",
           "description": "Time limit for one HTTP request."
         },
@@ -907,12 +951,12 @@ export const connectorSchema: JsonSchema = {
           "description": "Secret whose keys are added to the parameters (for passwords and keys)."
         },
         "timeout": {
-          "$ref": "#/definitions/Duration",
+          "$ref": "#/definitions/PositiveDuration",
           "default": "2h",
           "description": "Longest a scheduled run of the script may take."
         },
         "heartbeatTimeout": {
-          "$ref": "#/definitions/Duration",
+          "$ref": "#/definitions/PositiveDuration",
           "default": "5m",
           "description": "The script must touch its heartbeat file at least this often or it is stopped."
         }
@@ -1058,13 +1102,6 @@ export const taskSchema: JsonSchema = {
       },
       "title": "Condition"
     },
-    "Duration": {
-      "type": "string",
-      "description": "A duration such as 30s, 5m, 2h or 1h30m (units: ms, s, m, h, d).",
-      "pattern": "^([0-9]+(ms|s|m|h|d))+$",
-      "x-message": "must be a duration such as 30s, 5m, 2h or 1h30m (units ms, s, m, h, d)",
-      "title": "Duration"
-    },
     "Headers": {
       "type": "object",
       "description": "HTTP headers added to every request, as name: value pairs.",
@@ -1148,10 +1185,11 @@ export const taskSchema: JsonSchema = {
     "Metadata": {
       "title": "Metadata",
       "type": "object",
-      "description": "Standard object metadata.",
+      "description": "Standard object metadata. Unknown fields are refused, so that a typo such as labelz is reported.",
       "required": [
         "name"
       ],
+      "additionalProperties": false,
       "properties": {
         "name": {
           "$ref": "#/definitions/Name",
@@ -1193,6 +1231,49 @@ export const taskSchema: JsonSchema = {
             "null"
           ],
           "description": "Set by the API server."
+        },
+        "generateName": {
+          "type": "string",
+          "description": "Kubernetes name prefix; Provisio resources need a name."
+        },
+        "selfLink": {
+          "type": "string",
+          "description": "Set by the API server (deprecated)."
+        },
+        "deletionTimestamp": {
+          "type": [
+            "string",
+            "null"
+          ],
+          "description": "Set by the API server."
+        },
+        "deletionGracePeriodSeconds": {
+          "type": [
+            "integer",
+            "null"
+          ],
+          "description": "Set by the API server."
+        },
+        "finalizers": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          },
+          "description": "Kubernetes finalizers."
+        },
+        "ownerReferences": {
+          "type": "array",
+          "items": {
+            "type": "object"
+          },
+          "description": "Kubernetes owner references."
+        },
+        "managedFields": {
+          "type": "array",
+          "items": {
+            "type": "object"
+          },
+          "description": "Set by the API server (server-side apply)."
         }
       }
     },
@@ -1264,6 +1345,13 @@ export const taskSchema: JsonSchema = {
       "maxLength": 63,
       "x-message": "must be a lower-case name of letters, digits and '-' that starts and ends with a letter or digit (such as hr-api)",
       "title": "Name"
+    },
+    "PositiveDuration": {
+      "type": "string",
+      "description": "A duration greater than zero, such as 30s, 5m, 2h or 1h30m (units: ms, s, m, h, d).",
+      "pattern": "^([0-9]+(ms|s|m|h|d))*[0-9]*[1-9][0-9]*(ms|s|m|h|d)([0-9]+(ms|s|m|h|d))*$",
+      "x-message": "must be a duration greater than zero, such as 30s, 5m, 2h or 1h30m (units ms, s, m, h, d)",
+      "title": "PositiveDuration"
     },
     "RestSource": {
       "type": "object",
@@ -1462,7 +1550,7 @@ export const taskSchema: JsonSchema = {
           "description": "Format of date-time values substituted into calls."
         },
         "timeout": {
-          "$ref": "#/definitions/Duration",
+          "$ref": "#/definitions/PositiveDuration",
           "default": "30s",
           "description": "Time limit for one upstream call."
         },
@@ -1769,7 +1857,7 @@ export const taskSchema: JsonSchema = {
           "description": "IANA time zone the cron expression is read in, such as Europe/Helsinki (default UTC)."
         },
         "interval": {
-          "$ref": "#/definitions/Duration",
+          "$ref": "#/definitions/PositiveDuration",
           "description": "Run every interval, such as 30m or 1h."
         }
       },
@@ -1871,7 +1959,7 @@ export const taskSchema: JsonSchema = {
           "description": "full reads everything on every run; incremental reads what changed since the last successful load, from a cursor per record kind (msgraph and ldap only; the first run is full)."
         },
         "timeout": {
-          "$ref": "#/definitions/Duration",
+          "$ref": "#/definitions/PositiveDuration",
           "default": "2h",
           "description": "Longest one run may take before it is stopped and recorded as failed."
         },

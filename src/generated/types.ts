@@ -4,7 +4,7 @@ export type Name = string;
 
 export type Url = string;
 
-export type Duration = string;
+export type PositiveDuration = string;
 
 export interface Connector {
   /**
@@ -51,6 +51,34 @@ export interface Metadata {
    * Set by the API server.
    */
   creationTimestamp?: string | null;
+  /**
+   * Kubernetes name prefix; Provisio resources need a name.
+   */
+  generateName?: string;
+  /**
+   * Set by the API server (deprecated).
+   */
+  selfLink?: string;
+  /**
+   * Set by the API server.
+   */
+  deletionTimestamp?: string | null;
+  /**
+   * Set by the API server.
+   */
+  deletionGracePeriodSeconds?: number | null;
+  /**
+   * Kubernetes finalizers.
+   */
+  finalizers?: string[];
+  /**
+   * Kubernetes owner references.
+   */
+  ownerReferences?: {}[];
+  /**
+   * Set by the API server (server-side apply).
+   */
+  managedFields?: {}[];
 }
 
 export interface ConnectorSpec {
@@ -92,7 +120,7 @@ export interface RestConnector {
   variant?: 'generic' | 'google';
   headers?: Headers;
   tls?: Tls;
-  timeout?: Duration;
+  timeout?: PositiveDuration;
   auth?: RestAuth;
   pagination?: RestPagination;
 }
@@ -227,7 +255,7 @@ export interface M42Connector {
   baseUrl: Url;
   secretRef: SecretRef;
   tls?: Tls;
-  timeout?: Duration;
+  timeout?: PositiveDuration;
 }
 
 export interface MsgraphConnector {
@@ -315,7 +343,7 @@ export interface LdapConnector {
    * Paged results size of each search.
    */
   pageSize?: number;
-  timeout?: Duration;
+  timeout?: PositiveDuration;
   tls?: Tls;
 }
 
@@ -350,8 +378,8 @@ export interface ScriptConnector {
     [k: string]: unknown;
   };
   parametersSecretRef?: SecretRef;
-  timeout?: Duration;
-  heartbeatTimeout?: Duration;
+  timeout?: PositiveDuration;
+  heartbeatTimeout?: PositiveDuration;
 }
 
 export interface ConnectorStatus {
@@ -462,7 +490,7 @@ export interface TaskSpec {
    * full reads everything on every run; incremental reads what changed since the last successful load, from a cursor per record kind (msgraph and ldap only; the first run is full).
    */
   fetch?: 'full' | 'incremental';
-  timeout?: Duration;
+  timeout?: PositiveDuration;
   source?: TaskSource;
   mappings?: TaskMappings;
   /**
@@ -523,7 +551,7 @@ export interface TaskSchedule {
    * IANA time zone the cron expression is read in, such as Europe/Helsinki (default UTC).
    */
   timeZone?: string;
-  interval?: Duration;
+  interval?: PositiveDuration;
 }
 
 export interface TaskSource {
@@ -747,7 +775,7 @@ export interface TaskEvent {
    * Format of date-time values substituted into calls.
    */
   dateTimeFormat?: string;
-  timeout?: Duration;
+  timeout?: PositiveDuration;
   /**
    * Invocations of this task that may run at once; more are refused with 429.
    */

@@ -4,7 +4,20 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseAllDocuments } from 'yaml';
+import {
+  type Alias,
+  Composer,
+  type Document,
+  isCollection,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  Parser,
+  visit,
+} from 'yaml';
 import type { Diagnostic, PathSegment } from './diagnostics.js';
 
 export interface SourceDocument {
@@ -53,31 +66,120 @@ export const displayPath = (file: string, cwd = process.cwd()): string => {
   return rel.startsWith('..') ? file : rel;
 };
 
-/** Parses one file's text into documents; YAML syntax errors become diagnostics. */
-export function parseDocuments(file: string, text: string): { documents: SourceDocument[]; diagnostics: Diagnostic[] } {
+/** What reading a file yields, document by document: a parsed document or the finding of one that did not parse. */
+export type ReadItem = { document: SourceDocument } | { diagnostic: Diagnostic };
+
+/**
+ * Bound on alias expansion while converting a document (yaml's maxAliasCount): a "billion laughs" document
+ * becomes one finding instead of exhausting memory.
+ */
+const MAX_ALIAS_COUNT = 100;
+
+/**
+ * Reads one file's text document by document (yaml's Parser and Composer), so that only the AST of the
+ * document at hand is held: a 20 MB file of many documents is read in bounded memory. YAML syntax errors,
+ * and documents whose aliases expand too far, become diagnostics; empty documents yield nothing.
+ */
+export function* streamDocuments(file: string, text: string): Generator<ReadItem> {
   const lines = new LineCounter();
-  const parsed = parseAllDocuments(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
-  const docs = Array.isArray(parsed) ? parsed : [];
-  const documents: SourceDocument[] = [];
-  const diagnostics: Diagnostic[] = [];
-  docs.forEach((doc, index) => {
-    if (doc.errors.length > 0) {
-      // Later errors of a document are usually echoes of the first; one precise finding helps more.
-      const err = doc.errors[0];
-      const pos = err.linePos?.[0] ?? { line: 1, col: 1 };
-      diagnostics.push({
+  const parser = new Parser(lines.addNewLine);
+  const composer = new Composer({ uniqueKeys: true });
+  let index = 0;
+  for (const doc of composer.compose(parser.parse(text))) {
+    const item = readItem(file, text, lines, doc, index++);
+    if (item) yield item;
+  }
+}
+
+function readItem(
+  file: string,
+  text: string,
+  lines: LineCounter,
+  doc: Document.Parsed,
+  index: number,
+): ReadItem | undefined {
+  if (doc.errors.length > 0) {
+    // Later errors of a document are usually echoes of the first; one precise finding helps more.
+    const err = doc.errors[0];
+    const pos = lines.linePos(err.pos[0]);
+    const source = lineText(text, lines, pos.line);
+    return {
+      diagnostic: {
         severity: 'error',
         file,
         line: pos.line,
         col: pos.col,
         field: '(yaml)',
-        message: `invalid YAML: ${yamlMessage(err.message)}${duplicateKeyHint(err.code, text, pos)}${flowHint(err.message, text, pos.line)}`,
-      });
-      return;
-    }
-    if (doc.contents === null) return; // an empty document between --- separators
-    documents.push({ file, index, doc, lines, value: doc.toJS({ maxAliasCount: 100 }) });
+        message: `invalid YAML: ${yamlMessage(err.message)}${duplicateKeyHint(err.code, source, pos)}${flowHint(err.message, source)}`,
+      },
+    };
+  }
+  if (doc.contents === null) return undefined; // an empty document between --- separators
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    const { at, message } = conversionProblem(doc, e as Error);
+    const pos = lines.linePos(at);
+    return { diagnostic: { severity: 'error', file, line: pos.line, col: pos.col, field: '(yaml)', message } };
+  }
+  return { document: { file, index, doc, lines, value } };
+}
+
+/** Where and why a document that parsed could not be turned into a value (in practice: an alias bomb). */
+function conversionProblem(doc: Document.Parsed, e: Error): { at: number; message: string } {
+  const start = (doc.contents as Node | null)?.range?.[0] ?? 0;
+  if (!/alias/i.test(e.message)) return { at: start, message: `invalid YAML: ${yamlMessage(e.message)}` };
+  // The amplification starts at an alias of a collection that itself holds aliases (&b [*a, *a, ...]).
+  let first: Alias | undefined;
+  let nested: Alias | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      first ??= node;
+      const target = node.resolve(doc);
+      if (target && isCollection(target) && holdsAlias(target)) {
+        nested = node;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
   });
+  const alias = nested ?? first;
+  const which = alias
+    ? ` (*${alias.source} repeats &${alias.source}${nested ? ', which holds further aliases' : ''})`
+    : '';
+  return {
+    at: alias?.range?.[0] ?? start,
+    message: `invalid YAML: aliases expand to more than ${MAX_ALIAS_COUNT} nodes${which}, as a "billion laughs" alias bomb does; the document is not read: write the values out instead of nesting aliases`,
+  };
+}
+
+function holdsAlias(node: Node): boolean {
+  let found = false;
+  visit(node, {
+    Alias() {
+      found = true;
+      return visit.BREAK;
+    },
+  });
+  return found;
+}
+
+/** The text of one line (1-based), without reading the whole file into lines. */
+function lineText(text: string, lines: LineCounter, line: number): string {
+  const start = lines.lineStarts[line - 1] ?? 0;
+  const end = lines.lineStarts[line] ?? text.length;
+  return text.slice(start, end).replace(/\r?\n$/, '');
+}
+
+/** Parses one file's text into documents, all held at once (the sources keep them to revalidate). */
+export function parseDocuments(file: string, text: string): { documents: SourceDocument[]; diagnostics: Diagnostic[] } {
+  const documents: SourceDocument[] = [];
+  const diagnostics: Diagnostic[] = [];
+  for (const item of streamDocuments(file, text)) {
+    if ('document' in item) documents.push(item.document);
+    else diagnostics.push(item.diagnostic);
+  }
   return { documents, diagnostics };
 }
 
@@ -92,16 +194,15 @@ export function readDocuments(file: string, shownAs = file) {
 }
 
 /** The yaml library says a key is duplicated but not which; the source line does. */
-function duplicateKeyHint(code: string, text: string, pos: { line: number; col: number }): string {
+function duplicateKeyHint(code: string, source: string, pos: { line: number; col: number }): string {
   if (code !== 'DUPLICATE_KEY') return '';
-  const rest = (text.split(/\r?\n/)[pos.line - 1] ?? '').slice(pos.col - 1);
+  const rest = source.slice(pos.col - 1);
   const key = /^\s*["']?([^:"',{}[\]]+?)["']?\s*:/.exec(rest)?.[1];
   return key ? ` ("${key}" is set twice in the same map)` : '';
 }
 
 /** `[/users/{id}/groups]` is a flow list holding a flow map to YAML: say how to write it. */
-function flowHint(message: string, text: string, line: number): string {
-  const source = text.split(/\r?\n/)[line - 1] ?? '';
+function flowHint(message: string, source: string): string {
   if (/flow|unexpected scalar|missing ,/i.test(message) && /[[{][^\]}]*[{}]/.test(source)) {
     return ' (inside [ ] or { }, quote values that contain { } [ ] , or :, such as "/users/{id}/groups")';
   }

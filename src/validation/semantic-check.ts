@@ -1,17 +1,17 @@
 /**
  * Checks that need more than one resource or more than the schema can say: references between
- * resources, what a connector type supports, cron expressions, mapping paths, subquery templates,
- * script files and secret references.
+ * resources, what a connector type supports (and the type's own rules, through TypeRules), cron
+ * expressions, mapping paths, script files and secret references.
  */
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Cron } from 'croner';
-import { connectorType } from '../connectors/registry.js';
 import { PathError, parsePath } from '../model/mapping-path.js';
 import type { Connector, Task } from '../model/resources.js';
 import { keyOf, namespaceOf, refKey } from '../model/resources.js';
 import type { SecretResolver } from '../secrets/resolver.js';
 import { closest, type PathSegment } from './diagnostics.js';
+import type { ConnectorTypeRules, TypeRuleFinding, TypeRules } from './type-rules.js';
 
 export interface CheckedResource {
   kind: 'Connector' | 'Task';
@@ -30,40 +30,6 @@ export interface SemanticFinding {
   at?: 'value' | 'key';
   severity: 'error' | 'warning';
   message: string;
-}
-
-/** Mappings types each connector type can load (seeds: REST, M42 and script load generic objects). */
-const MAPPING_TYPES: Record<string, readonly string[]> = {
-  rest: ['generic'],
-  m42: ['generic'],
-  script: ['generic'],
-  msgraph: ['identityAndAccess', 'identity', 'access', 'generic'],
-  scim: ['identityAndAccess', 'identity', 'access', 'generic'],
-  ldap: ['identityAndAccess', 'identity', 'access', 'generic'],
-};
-
-/** A subquery placeholder is one first-level attribute name: {id}, {user_id}, {employee-number}. */
-const PLACEHOLDER = /\{([^{}]*)\}/g;
-const FIRST_LEVEL = /^[A-Za-z_@][A-Za-z0-9_@-]*$/;
-
-export function checkSubquery(template: string): string | undefined {
-  if (!template.startsWith('/')) return `subquery "${template}" must be a path starting with /`;
-  // What is left after taking out well-formed {name} placeholders must have no braces.
-  if (/[{}]/.test(template.replace(PLACEHOLDER, 'x'))) {
-    return `subquery "${template}" has unbalanced { }: write placeholders as {attribute}`;
-  }
-  if (/\$\{|\$[A-Za-z_]+\$/.test(template)) {
-    return `subquery "${template}" uses \${...} or $...$; subquery placeholders are written {attribute}`;
-  }
-  for (const m of template.matchAll(PLACEHOLDER)) {
-    const attr = m[1].trim();
-    if (attr === '') return `subquery "${template}" has an empty placeholder {}`;
-    if (/[.[\]/]/.test(attr)) {
-      return `subquery "${template}": {${attr}} reaches more than one level; subqueries may only use first-level attributes of the main record, such as {id}`;
-    }
-    if (!FIRST_LEVEL.test(attr)) return `subquery "${template}": {${attr}} is not an attribute name`;
-  }
-  return undefined;
 }
 
 function cronProblem(cron: string, timeZone: string | undefined): string | undefined {
@@ -89,6 +55,7 @@ type MappingsKey = 'identity' | 'access' | 'generic';
 
 export async function checkSemantics(
   resources: readonly CheckedResource[],
+  types: TypeRules,
   secrets: SecretResolver | undefined,
   /** Files that did not parse (file:line of their first error): a missing Connector may sit in one. */
   unparsed: readonly string[] = [],
@@ -115,7 +82,7 @@ export async function checkSemantics(
 
   for (const r of resources) {
     if (r.kind === 'Connector') {
-      await checkConnector(r, secrets, out);
+      await checkConnector(r, types, secrets, out);
       continue;
     }
     const task = r.resource as Task;
@@ -140,7 +107,12 @@ export async function checkSemantics(
     }
     // The checks below read only fields they type-check themselves, so a schema error elsewhere in
     // the same document does not hide them.
-    if (conn && r.schemaValid && conn.schemaValid) checkTaskAgainstConnector(r, conn.resource as Connector, out);
+    const connType = conn?.schemaValid ? types((conn.resource as Connector).spec.type) : undefined;
+    if (conn && connType) {
+      if (r.schemaValid) checkTaskAgainstConnector(r, conn.resource as Connector, connType, out);
+      // The type's own rules read the task defensively, so they run on a task with schema errors too.
+      if (connType.validateTask) typeFindings(r, connType.validateTask(task, conn.resource as Connector), out);
+    }
     if (
       typeof spec.schedule?.cron === 'string' &&
       (spec.schedule.timeZone === undefined || typeof spec.schedule.timeZone === 'string')
@@ -183,10 +155,20 @@ async function warnMissingSecret(
   }
 }
 
-async function checkConnector(r: CheckedResource, secrets: SecretResolver | undefined, out: SemanticFinding[]) {
+function typeFindings(r: CheckedResource, findings: readonly TypeRuleFinding[], out: SemanticFinding[]): void {
+  for (const f of findings) out.push({ resource: r, path: f.path, at: f.at, severity: f.severity, message: f.message });
+}
+
+async function checkConnector(
+  r: CheckedResource,
+  types: TypeRules,
+  secrets: SecretResolver | undefined,
+  out: SemanticFinding[],
+) {
   const c = r.resource as Connector;
-  if (!c.spec || !isKnownType(c.spec.type)) return;
-  const type = connectorType(c.spec.type);
+  const type = c.spec && typeof c.spec.type === 'string' ? types(c.spec.type) : undefined;
+  if (!type) return;
+  if (type.validateConnector) typeFindings(r, type.validateConnector(c), out);
   if (secrets) {
     for (const { ref, field } of type.secretRefs(c)) {
       if (typeof ref.name === 'string') await warnMissingSecret(r, secrets, ref.name, field, out);
@@ -203,10 +185,9 @@ async function checkConnector(r: CheckedResource, secrets: SecretResolver | unde
   }
 }
 
-function checkTaskAgainstConnector(r: CheckedResource, c: Connector, out: SemanticFinding[]) {
+function checkTaskAgainstConnector(r: CheckedResource, c: Connector, type: ConnectorTypeRules, out: SemanticFinding[]) {
   const task = r.resource as Task;
   const spec = task.spec;
-  const type = connectorType(c.spec.type);
   const name = c.metadata.name;
   if (!type.usages.includes(spec.usage)) {
     out.push({
@@ -235,17 +216,16 @@ function checkTaskAgainstConnector(r: CheckedResource, c: Connector, out: Semant
     });
   }
   const mt = spec.mappingsType ?? 'generic';
-  if (spec.usage === 'scheduled' && !MAPPING_TYPES[c.spec.type].includes(mt)) {
+  if (spec.usage === 'scheduled' && !type.mappingsTypes.includes(mt)) {
     out.push({
       resource: r,
       path: ['spec', 'mappingsType'],
       severity: 'error',
-      message: `Connector "${name}" of type ${c.spec.type} loads ${MAPPING_TYPES[c.spec.type].join(' or ')} mappings, not ${mt}`,
+      message: `Connector "${name}" of type ${c.spec.type} loads ${type.mappingsTypes.join(' or ')} mappings, not ${mt}`,
     });
   }
 }
 
-const isKnownType = (t: unknown): t is Connector['spec']['type'] => typeof t === 'string' && t in MAPPING_TYPES;
 const isMap = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 function checkMappings(r: CheckedResource, out: SemanticFinding[]) {
@@ -254,18 +234,6 @@ function checkMappings(r: CheckedResource, out: SemanticFinding[]) {
   const source = blockName ? (spec.source as Record<string, unknown>)[blockName] : undefined;
   const rawSubqueries = isMap(source) && Array.isArray(source.subqueries) ? source.subqueries : [];
   const subqueries = rawSubqueries.filter((s): s is string => typeof s === 'string');
-  rawSubqueries.forEach((sq, i) => {
-    if (typeof sq !== 'string') return;
-    const problem = checkSubquery(sq);
-    if (problem && blockName) {
-      out.push({
-        resource: r,
-        path: ['spec', 'source', blockName, 'subqueries', i],
-        severity: 'error',
-        message: problem,
-      });
-    }
-  });
   const uniqueAttribute =
     isMap(source) && typeof source.uniqueAttribute === 'string' ? source.uniqueAttribute : undefined;
   const generic = isMap(spec.mappings) && isMap(spec.mappings.generic) ? spec.mappings.generic : undefined;

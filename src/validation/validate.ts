@@ -2,17 +2,25 @@
  * Validation of resource files: YAML, apiVersion/kind, schema and CEL rules per document, then the
  * checks across resources. One bad document never hides the findings of the others.
  */
+
+import { readFileSync } from 'node:fs';
 import type { Connector, Kind, Task } from '../model/resources.js';
 import { API_VERSION, KINDS, keyOf } from '../model/resources.js';
 import type { SecretResolver } from '../secrets/resolver.js';
 import { byLocation, type Diagnostic, didYouMean, formatField, type PathSegment } from './diagnostics.js';
-import { displayPath, expandPaths, locate, readDocuments, type SourceDocument } from './documents.js';
+import { displayPath, expandPaths, locate, type SourceDocument, streamDocuments } from './documents.js';
 import { checkSchema } from './schema-check.js';
-import { type CheckedResource, checkSemantics } from './semantic-check.js';
+import { type CheckedResource, checkSemantics, type SemanticFinding } from './semantic-check.js';
+import type { TypeRules } from './type-rules.js';
 
 export interface LoadedResource extends CheckedResource {
-  /** Where it came from, for locating fields. */
-  source: SourceDocument;
+  /** Where it is declared: the file as findings name it, and the line the document's content starts on. */
+  origin: { file: string; line: number };
+  /**
+   * The parsed document, for locating fields: kept by validateDocuments (whose callers hold the documents
+   * anyway); validatePaths streams each file and keeps no AST.
+   */
+  source?: SourceDocument;
   /** Its own errors (empty when it may be applied). */
   errors: Diagnostic[];
   warnings: Diagnostic[];
@@ -26,6 +34,8 @@ export interface ValidationResult {
 }
 
 export interface ValidateOptions {
+  /** The connector types' rules (connectors/registry.ts `typeRules`; validation cannot import connectors/). */
+  types: TypeRules;
   secrets?: SecretResolver;
   /** file:line of files that did not parse, to explain references that point into them. */
   unparsed?: readonly string[];
@@ -85,12 +95,14 @@ export function checkDocument(
   const label = named ? `${kind} ${keyOf(v as unknown as Connector)}` : undefined;
   for (const f of findings) out.push(diag(sd, f.path, f.message, f.at, 'error', label));
   if (!named) return { diagnostics: out };
+  const line = locate(sd, []).line;
   return {
     resource: {
       kind,
       resource: v as unknown as Connector | Task,
       file: diskFile,
-      where: `${sd.file}:${locate(sd, []).line}`,
+      where: `${sd.file}:${line}`,
+      origin: { file: sd.file, line },
       schemaValid: out.length === 0,
       source: sd,
       errors: out,
@@ -100,10 +112,22 @@ export function checkDocument(
   };
 }
 
-/** Validates already-read documents (the git source feeds this as files change). */
+/** Records a semantic finding, located in the document `sd`, on its resource and in `out`. */
+function addFinding(sd: SourceDocument | undefined, f: SemanticFinding, out: Diagnostic[]): void {
+  const lr = f.resource as LoadedResource;
+  const resource = `${lr.kind} ${keyOf(lr.resource)}`;
+  const d: Diagnostic = sd
+    ? diag(sd, f.path, f.message, f.at, f.severity, resource)
+    : // The document changed between the two reads: the resource's own line is the best we know.
+      { ...lr.origin, col: 1, severity: f.severity, field: formatField(f.path), message: f.message, resource };
+  (f.severity === 'error' ? lr.errors : lr.warnings).push(d);
+  out.push(d);
+}
+
+/** Validates already-read documents (the git and Kubernetes sources feed this as resources change). */
 export async function validateDocuments(
   documents: ReadonlyArray<{ sd: SourceDocument; diskFile: string }>,
-  options: ValidateOptions = {},
+  options: ValidateOptions,
 ): Promise<{ resources: LoadedResource[]; diagnostics: Diagnostic[] }> {
   const resources: LoadedResource[] = [];
   const diagnostics: Diagnostic[] = [];
@@ -112,34 +136,57 @@ export async function validateDocuments(
     diagnostics.push(...r.diagnostics);
     if (r.resource) resources.push(r.resource);
   }
-  for (const f of await checkSemantics(resources, options.secrets, options.unparsed)) {
-    const lr = f.resource as LoadedResource;
-    const d = diag(lr.source, f.path, f.message, f.at, f.severity, `${lr.kind} ${keyOf(lr.resource)}`);
-    (f.severity === 'error' ? lr.errors : lr.warnings).push(d);
-    diagnostics.push(d);
+  for (const f of await checkSemantics(resources, options.types, options.secrets, options.unparsed)) {
+    addFinding((f.resource as LoadedResource).source, f, diagnostics);
   }
   return { resources, diagnostics: diagnostics.sort(byLocation) };
 }
 
-/** Validates files and directories (recursively), as `provisio validate` does. */
-export async function validatePaths(
-  paths: readonly string[],
-  options: ValidateOptions = {},
-): Promise<ValidationResult> {
+/**
+ * Validates files and directories (recursively), as `provisio validate` does. Each file is read document
+ * by document and no AST outlives its document: schema findings are located as each document is checked,
+ * and the few findings across resources (found once every file was read) are located by reading again
+ * only the files they are in. Memory stays bounded by the resources' values, not their syntax trees.
+ */
+export async function validatePaths(paths: readonly string[], options: ValidateOptions): Promise<ValidationResult> {
   const display = options.display ?? ((f: string) => displayPath(f));
   const files = expandPaths(paths);
-  const documents: Array<{ sd: SourceDocument; diskFile: string }> = [];
+  const resources: LoadedResource[] = [];
   const diagnostics: Diagnostic[] = [];
+  const unparsed: string[] = [];
+  const documentOf = new Map<LoadedResource, number>();
   for (const file of files) {
-    const parsed = readDocuments(file, display(file));
-    diagnostics.push(...parsed.diagnostics);
-    for (const sd of parsed.documents) documents.push({ sd, diskFile: file });
+    for (const item of streamDocuments(display(file), readFileSync(file, 'utf8'))) {
+      if ('diagnostic' in item) {
+        diagnostics.push(item.diagnostic);
+        unparsed.push(`${item.diagnostic.file}:${item.diagnostic.line}`);
+        continue;
+      }
+      const r = checkDocument(item.document, file);
+      diagnostics.push(...r.diagnostics);
+      if (!r.resource) continue;
+      documentOf.set(r.resource, item.document.index);
+      r.resource.source = undefined;
+      resources.push(r.resource);
+    }
   }
-  const unparsed = diagnostics.map((d) => `${d.file}:${d.line}`);
-  const result = await validateDocuments(documents, { ...options, unparsed });
-  return {
-    resources: result.resources,
-    diagnostics: [...diagnostics, ...result.diagnostics].sort(byLocation),
-    files: files.length,
-  };
+  const findings = await checkSemantics(resources, options.types, options.secrets, unparsed);
+  // file → document index → its findings
+  const pending = new Map<string, Map<number, SemanticFinding[]>>();
+  for (const f of findings) {
+    const lr = f.resource as LoadedResource;
+    const byDocument = pending.get(lr.file) ?? new Map<number, SemanticFinding[]>();
+    pending.set(lr.file, byDocument);
+    const index = documentOf.get(lr) ?? -1;
+    byDocument.set(index, [...(byDocument.get(index) ?? []), f]);
+  }
+  for (const [file, byDocument] of pending) {
+    for (const item of streamDocuments(display(file), readFileSync(file, 'utf8'))) {
+      if (!('document' in item)) continue;
+      for (const f of byDocument.get(item.document.index) ?? []) addFinding(item.document, f, diagnostics);
+      byDocument.delete(item.document.index);
+    }
+    for (const rest of byDocument.values()) for (const f of rest) addFinding(undefined, f, diagnostics);
+  }
+  return { resources, diagnostics: diagnostics.sort(byLocation), files: files.length };
 }

@@ -4,6 +4,7 @@
  * re-reads the directory), so validation findings reach the controller the way they do in production.
  */
 import { join } from 'node:path';
+import { typeRules } from '../../src/connectors/registry.js';
 import { Controller } from '../../src/controller/controller.js';
 import { silentLogger } from '../../src/log/logger.js';
 import type { ConnectorStatus, TaskStatus } from '../../src/model/resources.js';
@@ -42,7 +43,14 @@ export interface Harness {
 export async function startController(dir: string, stateDir: string, opts: { start?: boolean } = {}): Promise<Harness> {
   const lastGood = new FileLastGood(stateDir);
   const store = new ResourceStore(lastGood);
-  const source = new GitDirSource({ dir, store, log: silentLogger, debounceMs: 30, lastGoodFiles: lastGood });
+  const source = new GitDirSource({
+    dir,
+    store,
+    types: typeRules,
+    log: silentLogger,
+    debounceMs: 30,
+    lastGoodFiles: lastGood,
+  });
   await source.load();
   const statuses = new FileStatusStore(stateDir);
   const cache = new SqliteTaskCache(join(stateDir, 'state.db'));

@@ -3,6 +3,7 @@
  * files are added, broken, fixed, deleted and duplicated, and what each stored resource says about why.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { typeRules } from '../../src/connectors/registry.js';
 import { silentLogger } from '../../src/log/logger.js';
 import type { Task } from '../../src/model/resources.js';
 import { GitDirSource } from '../../src/sources/gitdir/git-dir-source.js';
@@ -36,7 +37,7 @@ beforeEach(async () => {
   store = new ResourceStore();
   events = [];
   store.on('change', (e) => events.push(e));
-  source = new GitDirSource({ dir: repo.dir, store, log: silentLogger, debounceMs: 30 });
+  source = new GitDirSource({ dir: repo.dir, store, types: typeRules, log: silentLogger, debounceMs: 30 });
   await source.load();
 });
 
@@ -120,12 +121,28 @@ describe('watching', () => {
     expect(events).toEqual([{ type: 'upserted', kind: 'Task', key: TASK }]);
   });
 
+  it('keeps serving the resources of a file edited into an alias bomb, with one finding at its line', async () => {
+    const level = (name: string, of: string) => `  ${name}: &${name} [${Array(9).fill(of).join(', ')}]\n`;
+    const letters = 'abcdefghi';
+    const bomb = [...letters].map((l, i) => level(l, i === 0 ? '"lol"' : `*${letters[i - 1]}`)).join('');
+    repo.write('hr-employees.yaml', taskYaml() + bomb);
+    await applied('the alias bomb finding', () => (task()?.errors.length ?? 0) > 0);
+    const finding =
+      `${taskFile}:27:10  (yaml)  invalid YAML: aliases expand to more than 100 nodes (*b repeats &b, which holds ` +
+      'further aliases), as a "billion laughs" alias bomb does; the document is not read: write the values out ' +
+      'instead of nesting aliases';
+    expect(task()!.errors.map(formatDiagnostic)).toEqual([finding]);
+    expect(task()!.effective?.spec.deletion?.maxFraction).toBe(0.5);
+    expect(source.diagnostics.map(formatDiagnostic)).toEqual([finding]);
+    expect(store.get('Connector', 'iga/hr-api')?.errors).toEqual([]);
+  });
+
   it('watches the files a fresh start reads: not hidden folders, not JSON', async () => {
     repo.write('.github/workflows/ci.yaml', 'name: ci\non: [push]\njobs: {}\n');
     repo.write('notes.json', '{"owner": "iga team"}\n');
     repo.write('contractors.yaml', taskYaml({ name: 'hr-contractors', query: '/contractors' }));
     await applied('the new task', () => store.get('Task', 'iga/hr-contractors') !== undefined);
-    const fresh = new GitDirSource({ dir: repo.dir, store: new ResourceStore(), log: silentLogger });
+    const fresh = new GitDirSource({ dir: repo.dir, store: new ResourceStore(), types: typeRules, log: silentLogger });
     await fresh.load();
     expect(fresh.diagnostics).toEqual([]);
     expect(source.diagnostics).toEqual([]);
@@ -159,7 +176,7 @@ describe('watching', () => {
     const copy = repo.write('a-copy.yaml', taskYaml({ query: '/contractors', template: 'contractor' }));
     await applied('the duplicate finding', () => source.diagnostics.length > 0);
     const restarted = new ResourceStore();
-    const fresh = new GitDirSource({ dir: repo.dir, store: restarted, log: silentLogger });
+    const fresh = new GitDirSource({ dir: repo.dir, store: restarted, types: typeRules, log: silentLogger });
     await fresh.load();
     expect(fresh.diagnostics.map(formatDiagnostic)).toEqual([
       `${taskFile}:4:9  metadata.name  duplicate Task "${TASK}": already defined at ${copy}:1`,

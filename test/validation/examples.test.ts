@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { connectorTypes } from '../../src/connectors/registry.js';
+import { connectorTypes, typeRules } from '../../src/connectors/registry.js';
 import type { Connector, Task } from '../../src/model/resources.js';
 import { type ValidationResult, validatePaths } from '../../src/validation/validate.js';
 
@@ -35,7 +35,7 @@ describe('examples/', () => {
     )?.spec.type;
 
   beforeAll(async () => {
-    result = await validatePaths([examplesDir]);
+    result = await validatePaths([examplesDir], { types: typeRules });
     connectors = result.resources.filter((r) => r.kind === 'Connector').map((r) => r.resource as Connector);
     tasks = result.resources.filter((r) => r.kind === 'Task').map((r) => r.resource as Task);
   });

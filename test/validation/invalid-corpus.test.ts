@@ -8,6 +8,7 @@ import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { typeRules } from '../../src/connectors/registry.js';
 import type { Diagnostic } from '../../src/validation/diagnostics.js';
 import { validatePaths } from '../../src/validation/validate.js';
 
@@ -61,7 +62,7 @@ const CORPUS: Record<string, string[]> = {
     '33:7 spec.mappings.generic.attributes exactly one attribute must be marked unique: true',
   ],
   '12-interval-bad-unit.yaml': [
-    '24:15 spec.schedule.interval must be a duration such as 30s, 5m, 2h or 1h30m (units ms, s, m, h, d)',
+    '24:15 spec.schedule.interval must be a duration greater than zero, such as 30s, 5m, 2h or 1h30m (units ms, s, m, h, d)',
   ],
   '13-cron-six-fields.yaml': [
     '24:11 spec.schedule.cron must be a cron expression with 5 fields (minute hour day-of-month month day-of-week), such as */30 * * * *',
@@ -197,6 +198,34 @@ const CORPUS: Record<string, string[]> = {
     '10:5 spec.webApi.username unknown field "username" (allowed: secretRef)',
     '11:5 spec.webApi.password unknown field "password": secrets are never written inline; put the value in the Secret that secretRef names',
   ],
+  '69-interval-zero.yaml': [
+    '24:15 spec.schedule.interval must be a duration greater than zero, such as 30s, 5m, 2h or 1h30m (units ms, s, m, h, d)',
+  ],
+  '70-timeout-zero.yaml': [
+    '23:12 spec.timeout must be a duration greater than zero, such as 30s, 5m, 2h or 1h30m (units ms, s, m, h, d)',
+  ],
+  '71-metadata-labelz.yaml': ['7:3 metadata.labelz unknown field "labelz" (did you mean "labels"?)'],
+  '72-inline-credentials-in-headers.yaml': [
+    '13:7 spec.rest.headers.Authorization header "Authorization" holds a credential written inline; secrets are never written in resources: remove the header, set auth: {type: bearer, secretRef: {name: <secret>}} and put the token under key token in that Secret',
+    '14:7 spec.rest.headers.X-Api-Key header "X-Api-Key" holds a credential written inline; secrets are never written in resources: remove the header, set auth: {type: header, headerName: X-Api-Key, secretRef: {name: <secret>}} and put the header value under key value in that Secret',
+    '15:7 spec.rest.headers.X-Forwarded-Auth header "X-Forwarded-Auth" holds a credential written inline; secrets are never written in resources: remove the header, set auth: {type: header, headerName: X-Forwarded-Auth, secretRef: {name: <secret>}} and put the header value under key value in that Secret',
+  ],
+  '73-credentials-in-url-userinfo.yaml': [
+    '10:14 spec.rest.baseUrl the URL holds credentials in its user info (user:password@host); secrets are never written in resources: remove them from the URL, set auth: {type: basic, secretRef: {name: <secret>}} and put keys username and password in that Secret',
+  ],
+  '74-subquery-two-variables.yaml': [
+    '30:11 spec.source.rest.subqueries[1] subquery "/people/{id}/groups/{groupId}/members" has 2 variables ({id}, {groupId}); one level of subquery takes one variable of the main record',
+  ],
+  '75-inline-credential-in-task-headers.yaml': [
+    '31:17 spec.source.rest.headers.X-Session-Token header "X-Session-Token" holds a credential written inline; secrets are never written in resources: remove the header and, on the task\'s Connector, set auth: {type: header, headerName: X-Session-Token, secretRef: {name: <secret>}} and put the header value under key value in that Secret',
+  ],
+};
+
+/** The credentials the fixtures write inline: no finding may repeat them. */
+const INLINE_CREDENTIALS: Record<string, string[]> = {
+  '72-inline-credentials-in-headers.yaml': ['eyJhbGciOiJIUzI1NiJ9', 'k-2f9a1c77e0', 'YWRtaW46cHc='],
+  '73-credentials-in-url-userinfo.yaml': ['s3cr3t-pw', 'admin'],
+  '75-inline-credential-in-task-headers.yaml': ['abc123def456'],
 };
 
 /** Runs the CLI from the repository root without any secrets configuration. */
@@ -226,7 +255,7 @@ describe('invalid corpus (test/fixtures/invalid)', () => {
   });
 
   it.each(Object.entries(CORPUS))('%s', async (file, expected) => {
-    const result = await validatePaths([join(fixturesDir, file)], { display });
+    const result = await validatePaths([join(fixturesDir, file)], { types: typeRules, display });
     expect(result.files).toBe(1);
     const errors = errorsOf(result.diagnostics);
     expect(errors.map(finding)).toEqual(expected);
@@ -236,8 +265,15 @@ describe('invalid corpus (test/fixtures/invalid)', () => {
     expect(result.diagnostics).toHaveLength(errors.length);
   });
 
+  it.each(Object.entries(INLINE_CREDENTIALS))('%s: no finding repeats the inline credential', async (file, values) => {
+    const result = await validatePaths([join(fixturesDir, file)], { types: typeRules, display });
+    const text = result.diagnostics.map((d) => `${d.field} ${d.message}`).join('\n');
+    expect(result.diagnostics.length).toBeGreaterThan(0);
+    for (const v of values) expect(text).not.toContain(v);
+  });
+
   it("reports every file's findings when the whole directory is validated at once", async () => {
-    const result = await validatePaths([fixturesDir], { display });
+    const result = await validatePaths([fixturesDir], { types: typeRules, display });
     expect(result.files).toBe(files.length);
     // Validated together, a missing Connector may sit in one of the files that do not parse, and the
     // finding says so; the rest of each finding is the same as when the file is validated alone.

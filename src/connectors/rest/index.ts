@@ -4,6 +4,7 @@ import type { ConnectorType } from '../types.js';
 import { evictRestActionSession, restCall } from './actions/index.js';
 import { checkRestConnection } from './check.js';
 import { extractRest } from './extract.js';
+import { validateRestConnector, validateRestTask } from './validation.js';
 
 export type { RetryOptions } from '../../transport/http-client.js';
 export { checkRestConnection } from './check.js';
@@ -16,6 +17,8 @@ export const restConnector: ConnectorType = {
   incremental: false,
   mappingsTypes: ['generic'],
   secretRefs: connectorSecretRefs('rest'),
+  validateConnector: validateRestConnector,
+  validateTask: validateRestTask,
   extract: (ctx) => extractRest(ctx),
   // Subquery results are mapped as `<subquery>.<path>` (DESIGN §2).
   mappingPrefixes: (task) => task.spec.source?.rest?.subqueries ?? [],

@@ -26,6 +26,7 @@ import {
   parseDocuments,
   type SourceDocument,
 } from '../../validation/documents.js';
+import type { TypeRules } from '../../validation/type-rules.js';
 import { validateDocuments } from '../../validation/validate.js';
 import type { ResourceSource } from '../source.js';
 import { StoreSync } from '../store-sync.js';
@@ -42,6 +43,8 @@ interface FileState {
 export interface GitDirSourceOptions {
   dir: string;
   store: ResourceStore;
+  /** The connector types' rules, for validation (connectors/registry.ts `typeRules`). */
+  types: TypeRules;
   secrets?: SecretResolver;
   log: Logger;
   debounceMs?: number;
@@ -212,14 +215,13 @@ export class GitDirSource implements ResourceSource {
       if (state.parseErrors.length > 0) brokenFiles.set(file, state.parseErrors);
       for (const sd of use) docs.push({ sd, diskFile: file });
     }
-    const result = await validateDocuments(docs, { secrets: this.opts.secrets });
+    const result = await validateDocuments(docs, { types: this.opts.types, secrets: this.opts.secrets });
     const parseFindings = [...brokenFiles.values()].flat();
     this.findings = [...parseFindings, ...result.diagnostics];
 
     this.storeSync.apply(
       result.resources.map((r) => {
         const errors = [...r.errors, ...(brokenFiles.get(r.file) ?? [])];
-        const line = r.source.doc.contents?.range ? r.source.lines.linePos(r.source.doc.contents.range[0]).line : 1;
         return {
           kind: r.kind,
           key: keyOf(r.resource),
@@ -227,7 +229,7 @@ export class GitDirSource implements ResourceSource {
           valid: errors.length === 0,
           errors,
           warnings: r.warnings,
-          origin: { file: r.source.file, line },
+          origin: r.origin,
           revision: this.revisionValue,
         };
       }),

@@ -23,6 +23,7 @@ import type { SecretResolver } from '../../secrets/resolver.js';
 import type { ResourceStore } from '../../store/resource-store.js';
 import type { Diagnostic } from '../../validation/diagnostics.js';
 import { parseDocuments } from '../../validation/documents.js';
+import type { TypeRules } from '../../validation/type-rules.js';
 import { validateDocuments } from '../../validation/validate.js';
 import type { ResourceSource } from '../source.js';
 import { StoreSync } from '../store-sync.js';
@@ -41,6 +42,8 @@ export interface KubernetesSourceOptions {
   /** Namespaces to watch; empty for all. */
   namespaces: readonly string[];
   store: ResourceStore;
+  /** The connector types' rules, for validation (connectors/registry.ts `typeRules`). */
+  types: TypeRules;
   secrets?: SecretResolver;
   log: Logger;
   debounceMs?: number;
@@ -185,7 +188,7 @@ export class KubernetesSource implements ResourceSource {
       sd: parseDocuments(`${o.kind} ${keyOf(o)}`, stringify(declaredPart(o))).documents[0],
       diskFile: '',
     }));
-    const result = await validateDocuments(docs, { secrets: this.opts.secrets });
+    const result = await validateDocuments(docs, { types: this.opts.types, secrets: this.opts.secrets });
     // Positions in a re-serialized object mean nothing to a kubectl user: findings name the field only.
     const byField = (ds: Diagnostic[]) => ds.map((d) => ({ ...d, file: '', line: 0, col: 0 }));
     this.storeSync.apply(
