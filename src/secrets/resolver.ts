@@ -6,10 +6,12 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { ProvisioError } from '../model/errors.js';
 
 export type SecretData = Record<string, string>;
 
-export class SecretNotFoundError extends Error {
+/** Retryable: the secret may be created or synced later (a dependency not ready yet, the Flux way). */
+export class SecretNotFoundError extends ProvisioError {
   constructor(
     readonly namespace: string,
     readonly secretName: string,
@@ -19,6 +21,8 @@ export class SecretNotFoundError extends Error {
       key
         ? `secret "${secretName}" in namespace "${namespace}" has no key "${key}"`
         : `secret "${secretName}" not found in namespace "${namespace}"`,
+      'SecretNotFound',
+      true,
     );
   }
 }
