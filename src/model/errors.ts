@@ -4,16 +4,10 @@
  * until someone changes it. Run outcomes and HTTP answers are worked out from these, once.
  */
 import type { RecordKind } from './records.js';
+import type { TaskRunSummary } from './resources.js';
 
-/** Why a run, or one phase of it, did not succeed. */
-export type RunFailureReason =
-  | 'ExtractFailed'
-  | 'ExtractIncomplete'
-  | 'LoadFailed'
-  | 'DeletionRefused'
-  | 'Stopped'
-  | 'TimedOut'
-  | 'Unsupported';
+/** Why a run, or one phase of it, did not succeed: the run summary's `reason` (schemas/task.json) but Succeeded. */
+export type RunFailureReason = Exclude<NonNullable<TaskRunSummary['reason']>, 'Succeeded'>;
 
 export class ProvisioError extends Error {
   constructor(

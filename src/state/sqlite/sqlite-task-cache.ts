@@ -174,12 +174,13 @@ export class SqliteTaskCache implements TaskCache {
 
   /** Forgets the misses of records this run saw: a record must be missing from runs in a row. */
   resetMisses(task: string, kind: RecordKind, runId: string): void {
+    // Correlated, so the cost follows the (few) missing records, not the task's (many) cached ones.
     this.db
       .prepare(
-        `DELETE FROM task_misses WHERE task = ? AND kind = ? AND key IN
-           (SELECT key FROM task_cache WHERE task = ? AND kind = ? AND seen_run = ?)`,
+        `DELETE FROM task_misses WHERE task = ? AND kind = ? AND EXISTS (SELECT 1 FROM task_cache AS c
+           WHERE c.task = task_misses.task AND c.kind = task_misses.kind AND c.key = task_misses.key AND c.seen_run = ?)`,
       )
-      .run(task, kind, task, kind, runId);
+      .run(task, kind, runId);
   }
 
   /** Forgets the misses of these keys (they were marked deleted, or the target refused them). */
