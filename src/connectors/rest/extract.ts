@@ -8,13 +8,14 @@
  */
 
 import { describeRequest, joinUrl } from '../../transport/url.js';
+import { mapOrdered } from '../kit/subqueries.js';
 import type { ExtractContext, ExtractedRecord, Extraction, ExtractOutcome } from '../types.js';
 import { ExtractError } from '../types.js';
 import { DEFAULT_SAFETY_THRESHOLD, pagingPlan, restBlock, restSource, totalReader } from './config.js';
 import { paginate } from './pagination.js';
 import { isRecord, selectRows } from './records.js';
 import { openSession, type RestRuntimeOptions } from './session.js';
-import { mapOrdered, withSubqueries } from './subqueries.js';
+import { withRestSubqueries } from './subqueries.js';
 
 export const DEFAULT_SUBQUERY_CONCURRENCY = 4;
 
@@ -65,7 +66,9 @@ async function* run(
     for await (const page of pages) {
       const rows = (page.rows ?? []) as Array<Record<string, unknown>>;
       const completed =
-        templates.length === 0 ? rows : mapOrdered(rows, concurrency, (row) => withSubqueries(row, subqueryOptions));
+        templates.length === 0
+          ? rows
+          : mapOrdered(rows, concurrency, (row) => withRestSubqueries(row, subqueryOptions));
       for await (const data of completed) {
         records++;
         yield { kind: 'generic', data };

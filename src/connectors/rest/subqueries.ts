@@ -1,30 +1,14 @@
 /**
- * Subqueries (seed 000 §4.5): one level of follow-up calls per main row, such as /employees/{id}/groups.
- * `{attr}` takes the row's first-level attribute, URL-encoded; the result is stored on the row under the
- * template string, which is how mappings address it (`/employees/{id}/groups.0.name`).
+ * REST subqueries: each expanded template (connectors/kit/subqueries.ts) is read as a GET of the base URL
+ * plus the query, paged like the main query.
  */
 import type { Logger } from '../../log/logger.js';
 import { joinUrl } from '../../transport/url.js';
+import { withSubqueries } from '../kit/subqueries.js';
 import type { RestApi } from './api.js';
 import type { PagingPlan } from './config.js';
 import { paginate } from './pagination.js';
 import { selectSubqueryValue } from './records.js';
-
-export type Expanded = { query: string } | { missing: string };
-
-/** Replaces every `{attr}` of the template; scalars only, since an object has no single URL form. */
-export function expandSubquery(template: string, row: Record<string, unknown>): Expanded {
-  const missing: string[] = [];
-  const query = template.replace(/\{([^{}]+)\}/g, (_m, name: string) => {
-    const value = row[name];
-    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
-      return encodeURIComponent(String(value));
-    }
-    missing.push(name);
-    return '';
-  });
-  return missing.length === 0 ? { query } : { missing: missing[0] };
-}
 
 export interface SubqueryOptions {
   api: RestApi;
@@ -35,25 +19,13 @@ export interface SubqueryOptions {
   log: Logger;
 }
 
-/** Runs the row's subqueries one after another and returns the row with their results added. */
-export async function withSubqueries(
+/** The row with its subqueries' results added (connectors/kit/subqueries.ts), each read as a paged GET. */
+export function withRestSubqueries(
   row: Record<string, unknown>,
   options: SubqueryOptions,
 ): Promise<Record<string, unknown>> {
-  const out: Record<string, unknown> = { ...row };
-  for (const template of options.templates) {
-    const expanded = expandSubquery(template, row);
-    if ('missing' in expanded) {
-      options.log.debug(
-        { subquery: template, attribute: expanded.missing },
-        'row lacks the subquery attribute; skipped',
-      );
-      out[template] = null;
-      continue;
-    }
-    out[template] = await fetchSubquery(joinUrl(options.baseUrl.href, expanded.query), options);
-  }
-  return out;
+  const read = (query: string) => fetchSubquery(joinUrl(options.baseUrl.href, query), options);
+  return withSubqueries(row, options.templates, read, options.log);
 }
 
 /**
@@ -84,29 +56,4 @@ async function fetchSubquery(url: URL, options: SubqueryOptions): Promise<unknow
   if (!outcome.complete) options.log.warn({ subquery: url.pathname }, `REST subquery stopped early: ${outcome.reason}`);
   // A first answer that is not a list is the result; a later one would be a paging oddity, so keep the list.
   return detail.seen && collected.length === 0 ? detail.value : collected;
-}
-
-/**
- * Maps items with at most `limit` calls in flight and yields results in input order, so that output order
- * never depends on which server answer arrives first.
- */
-export async function* mapOrdered<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): AsyncGenerator<R> {
-  const inFlight: Array<Promise<R>> = [];
-  let next = 0;
-  const start = (): void => {
-    const p = fn(items[next++]);
-    // Rejections are handled when the promise reaches the head; this keeps Node from calling them unhandled.
-    p.catch(() => {});
-    inFlight.push(p);
-  };
-  while (next < items.length && inFlight.length < limit) start();
-  while (inFlight.length > 0) {
-    const result = await (inFlight.shift() as Promise<R>);
-    if (next < items.length) start();
-    yield result;
-  }
 }

@@ -2,11 +2,11 @@
 /** The pure helpers of the REST connector: durations, URLs, Link headers, Retry-After, markers, placeholders. */
 import { describe, expect, it } from 'vitest';
 import { findLink, parseLinkHeader } from '../../../src/connectors/kit/paging/link-header.js';
+import { expandSubquery, mapOrdered } from '../../../src/connectors/kit/subqueries.js';
 import { mergeHeaders } from '../../../src/connectors/rest/api.js';
 import { fillLoginBody } from '../../../src/connectors/rest/auth.js';
 import { pagingPlan } from '../../../src/connectors/rest/config.js';
 import { checkErrorMarker, readMarker, selectRows, selectSubqueryValue } from '../../../src/connectors/rest/records.js';
-import { expandSubquery, mapOrdered } from '../../../src/connectors/rest/subqueries.js';
 import { ExtractError } from '../../../src/connectors/types.js';
 import { backoffMs, DEFAULT_RETRY, retryAfterMs } from '../../../src/transport/http-client.js';
 import { excerpt, SecretScrubber } from '../../../src/transport/scrub.js';
