@@ -74,6 +74,8 @@ export async function runCommand(opts: RunCommandOptions): Promise<number> {
     log,
     auth: TokenAuth.fromEnvironment(opts.apiTokenFile),
     watch: !opts.once,
+    // A one-shot run calls each system for its tasks only; connection checks are for the running controller.
+    checkConnections: !opts.once,
   });
 
   if (opts.once) {

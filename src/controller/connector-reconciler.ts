@@ -68,9 +68,12 @@ export class ConnectorReconciler {
     );
     this.o.statuses.write('Connector', key, rec);
     const before = this.applied.get(key);
-    if (stored.effective && before && before !== stored.effective) this.evict(before);
+    // Compared by spec: git mode applies every resource again at each commit, most of them unchanged.
+    if (stored.effective && before && JSON.stringify(before.spec) !== JSON.stringify(stored.effective.spec)) {
+      this.evict(before);
+    }
     if (stored.effective) this.applied.set(key, stored.effective);
-    if (stored.effective && this.o.checkConnections) void this.refresh(key);
+    if (stored.effective && this.o.checkConnections) this.refreshInBackground(key);
   }
 
   removed(key: string): void {
@@ -86,20 +89,46 @@ export class ConnectorReconciler {
    * (or `force`), dropping the type's sessions first; answers when the check is written to status.
    */
   refresh(key: string, force = false): Promise<void> {
-    const running = this.checking.get(key);
-    if (running) return running;
-    const job = this.refreshNow(key, force).finally(() => this.checking.delete(key));
+    // One check at a time per connector; one asked for meanwhile runs after it (its version may be newer).
+    const previous = this.checking.get(key) ?? Promise.resolve();
+    const job: Promise<void> = previous
+      .catch(() => {})
+      .then(() => this.refreshNow(key, force))
+      .finally(() => {
+        if (this.checking.get(key) === job) this.checking.delete(key);
+      });
     this.checking.set(key, job);
     return job;
   }
 
-  /** The periodic pass: every valid connector, so that a rotated secret is noticed. */
+  /** A check nobody waits for: its failure is logged, never an unhandled rejection. */
+  refreshInBackground(key: string, force = false): void {
+    this.refresh(key, force).catch((e: unknown) => this.logCheckError(key, e));
+  }
+
+  /**
+   * The periodic pass: every valid connector, so that a rotated secret is noticed; a connector whose last
+   * check failed is checked again whether or not anything changed.
+   */
   async refreshAll(): Promise<void> {
+    const valid = this.o.store.list<Connector>('Connector').filter((c) => c.effective);
     await Promise.all(
-      this.o.store
-        .list<Connector>('Connector')
-        .filter((c) => c.effective)
-        .map((c) => this.refresh(c.key)),
+      valid.map((c) => {
+        const last = this.o.statuses.peek<ConnectorStatus>('Connector', c.key)?.status.connection;
+        return this.refresh(c.key, last?.ok === false).catch((e: unknown) => this.logCheckError(c.key, e));
+      }),
+    );
+  }
+
+  /** Waits for the checks under way (before the status store closes). */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.checking.values()]);
+  }
+
+  private logCheckError(key: string, e: unknown): void {
+    this.o.log.error(
+      { connector: key, err: (e as Error).message },
+      `connection check of Connector ${key} could not run`,
     );
   }
 

@@ -148,6 +148,7 @@ export class Controller {
     clearInterval(this.recheck);
     this.opts.store.off('change', this.onChange);
     await this.scheduler.close();
+    await this.connectors.settle();
   }
 
   /** Runs every schedulable scheduled task once (`--once`); answers the keys whose run failed. */
@@ -267,14 +268,11 @@ export class Controller {
     };
     return {
       progress: (key, run) => record(key, run, false),
-      finished: (key, run) => {
+      finished: (key, run, task) => {
         record(key, run, true);
-        const task = this.opts.store.get<Task>('Task', key)?.effective;
         if (run.id) this.opts.cache.setLastRun(key, run.id);
-        if (task) {
-          this.opts.onRunFinished?.(task, run);
-          this.reconcile('Connector', refKey(namespaceOf(task), task.spec.connectorRef.name));
-        }
+        this.opts.onRunFinished?.(task, run);
+        this.reconcile('Connector', refKey(namespaceOf(task), task.spec.connectorRef.name));
         this.runs.emit('finished', key, run);
       },
     };

@@ -44,6 +44,6 @@ export class RunExecutor {
       onProgress: (r) => this.o.reporter.progress(job.key, r),
       now: this.o.now,
     });
-    this.o.reporter.finished(job.key, run);
+    this.o.reporter.finished(job.key, run, task);
   }
 }

@@ -189,7 +189,9 @@ async function openInvocations(
   return { invocations, idempotency };
 }
 
-function logLoaded({ source, store }: DesiredState, log: Logger): void {
+/** After the source's first full read: what it no longer declares has no last good version either. */
+function loaded({ source, store }: DesiredState, log: Logger): void {
+  store.forgetAbsentLastGood();
   const counts = { connectors: store.list('Connector').length, tasks: store.list('Task').length };
   log.info(
     { source: source.description, revision: source.revision, ...counts },
@@ -223,7 +225,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   });
 
   await source.load();
-  logLoaded(desired, log);
+  loaded(desired, log);
   // With leader election only the leader schedules, records interrupted runs and reconciles status.
   const elector = kube?.elect(
     () => controller.start(),

@@ -52,6 +52,8 @@ export class TaskReconciler {
   removed(key: string): void {
     this.o.scheduler.remove(key);
     this.o.statuses.delete('Task', key);
+    // A task created again under this name starts afresh: no cache entries, misses or cursors of the old one.
+    this.o.cache.drop(key);
   }
 
   /** Rewrites the status after the scheduler's state or a run's record moved. */

@@ -35,12 +35,18 @@ export interface MarkMissingOptions {
   log: Logger;
 }
 
+/**
+ * Records this run saw start counting again from zero: the misses must be in a row. Done for every kind
+ * before any kind is marked, so that a kind whose marking is refused cannot leave stale counts behind.
+ */
+export function resetSeenMisses(o: Pick<MarkMissingOptions, 'cache' | 'taskKey' | 'runId' | 'plan' | 'refused'>): void {
+  o.cache.resetMisses(o.taskKey, o.plan.kind, o.runId);
+  if ((o.refused?.size ?? 0) > 0) o.cache.dropMisses(o.taskKey, o.plan.kind, [...(o.refused ?? [])]);
+}
+
 export async function markMissing(o: MarkMissingOptions): Promise<MissingResult> {
   const { cache, taskKey, plan } = o;
   const { owned, unseen } = await findUnseen(o);
-  // Records this run saw start counting again from zero: the misses must be in a row.
-  cache.resetMisses(taskKey, plan.kind, o.runId);
-  if (refusedNotMissing(o)) cache.dropMisses(taskKey, plan.kind, [...(o.refused ?? [])]);
   const due: string[] = [];
   const waiting = new Map<number, number>();
   for (let i = 0; i < unseen.length; i += CHUNK) {
@@ -69,8 +75,6 @@ export async function markMissing(o: MarkMissingOptions): Promise<MissingResult>
   );
   return { marked, waiting };
 }
-
-const refusedNotMissing = (o: MarkMissingOptions): boolean => (o.refused?.size ?? 0) > 0;
 
 /** Streams the task's unmarked cards from the target and keeps those the run did not see. */
 async function findUnseen(o: MarkMissingOptions): Promise<{ owned: number; unseen: string[] }> {
@@ -102,10 +106,11 @@ async function markKeys(o: MarkMissingOptions, keys: string[]): Promise<number> 
   let marked = 0;
   for (let i = 0; i < keys.length; i += CHUNK) {
     const chunk = keys.slice(i, i + CHUNK);
-    marked += await o.target.markDeleted(mapping.template, mapping.uniqueAttribute, chunk, block.onDeleted!);
-    // A record that comes back must load again even if it did not change.
+    // A record that comes back must load again even if it did not change, so that it is restored: forgotten
+    // before the marking, so that a crash in between costs a reload, never a card left marked.
     o.cache.forget(o.taskKey, kind, chunk);
     o.cache.dropMisses(o.taskKey, kind, chunk);
+    marked += await o.target.markDeleted(mapping.template, mapping.uniqueAttribute, chunk, block.onDeleted!);
   }
   return marked;
 }

@@ -6,8 +6,9 @@
  */
 import type { ExtractContext } from '../connectors/types.js';
 import { ResyncRequired, RunFailure } from '../model/errors.js';
-import type { ExtractedRecord, ExtractOutcome, RecordKind } from '../model/records.js';
+import type { ExtractedRecord, ExtractOutcome } from '../model/records.js';
 import { namespaceOf } from '../model/resources.js';
+import { DeferredRecords } from './deferred-records.js';
 import type { KindPlan } from './kind-plans.js';
 import type { RunContext } from './run-context.js';
 
@@ -19,11 +20,11 @@ export async function extractAndLoad(ctx: RunContext): Promise<ExtractOutcome> {
       'Unsupported',
     );
   }
-  const resynced = new Set<RecordKind>();
-  let position = 0;
+  const { resynced } = ctx;
   for (;;) {
-    const extraction = extract(extractContext(ctx));
+    let position = 0;
     try {
+      const extraction = extract(extractContext(ctx));
       for await (const record of extraction) {
         if (ctx.signal.aborted) break;
         position++;
@@ -39,6 +40,10 @@ export async function extractAndLoad(ctx: RunContext): Promise<ExtractOutcome> {
       if (!(e instanceof ResyncRequired) || resynced.has(e.kind) || ctx.signal.aborted) throw e;
       resynced.add(e.kind);
       delete ctx.cursors[e.kind];
+      // The extract starts again: what waited for references is read again too, and counted once.
+      ctx.deferred.close();
+      ctx.deferred = new DeferredRecords(ctx.deferredDir);
+      ctx.record.extract.records = 0;
       ctx.log.warn(
         { kind: e.kind, reason: e.message },
         `the source cannot continue the ${e.kind} records from where the last run ended (${e.message}): reading them in full`,

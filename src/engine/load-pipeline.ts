@@ -153,10 +153,17 @@ export class LoadPipeline {
     this.o.record.loadStarted();
     const list = [...keys];
     const m = plan.mapping;
-    this.o.record.load.deleted += await this.o.target.markDeleted(m.template, m.uniqueAttribute, list, onDeleted);
-    // A record that comes back must load again even if it did not change.
+    // Forgotten first (see deletions.ts): a record that comes back loads again and is restored.
     this.o.cache.forget(this.o.taskKey, plan.kind, list);
     this.o.cache.dropMisses(this.o.taskKey, plan.kind, list);
+    try {
+      this.o.record.load.deleted += await this.o.target.markDeleted(m.template, m.uniqueAttribute, list, onDeleted);
+    } catch (e) {
+      throw new RunFailure(
+        `${this.o.target.name} target could not mark ${list.length} cards deleted: ${(e as Error).message}`,
+        'LoadFailed',
+      );
+    }
     this.o.record.progress();
   }
 }

@@ -35,6 +35,9 @@ export interface RunContext {
   incremental: boolean;
   /** The cursors this run starts from; a kind that must be read in full again is taken out. */
   cursors: Cursors;
+  /** Kinds read in full again after ResyncRequired. */
+  resynced: Set<RecordKind>;
+  deferredDir: string;
 }
 
 export function openRun(deps: EngineDeps, req: RunRequest): RunContext {
@@ -72,7 +75,9 @@ export function openRun(deps: EngineDeps, req: RunRequest): RunContext {
     artifacts: new ArtifactWriter(runDir),
     artifactsDir,
     deferred: new DeferredRecords(join(runDir, '.deferred')),
+    deferredDir: join(runDir, '.deferred'),
     incremental,
     cursors: incremental ? { ...deps.cache.meta(taskKey).cursors } : {},
+    resynced: new Set(),
   };
 }

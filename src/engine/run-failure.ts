@@ -11,7 +11,9 @@ export function asRunFailure(ctx: RunContext, failure: unknown): RunFailure {
   if (ctx.req.signal.aborted) return new RunFailure('stopped on request', 'Stopped');
   if (failure instanceof RunFailure) return failure;
   if (ctx.signal.aborted) return new RunFailure('the run exceeded its timeout and was stopped', 'TimedOut');
-  return new RunFailure((failure as Error).message ?? String(failure), 'ExtractFailed');
+  // An unexpected error after the extract ended happened while loading or marking.
+  const reason = ctx.record.extract.status === 'Running' ? 'ExtractFailed' : 'LoadFailed';
+  return new RunFailure((failure as Error).message ?? String(failure), reason);
 }
 
 export async function recordFailure(ctx: RunContext, error: unknown): Promise<void> {

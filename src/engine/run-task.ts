@@ -11,7 +11,7 @@
 import type { ExtractOutcome } from '../model/records.js';
 import type { TaskRunSummary } from '../model/resources.js';
 import { pruneArtifacts } from './artifacts.js';
-import { describeWaiting, markMissing } from './deletions.js';
+import { describeWaiting, markMissing, resetSeenMisses } from './deletions.js';
 import type { EngineDeps, RunRequest } from './engine-deps.js';
 import { extractAndLoad, loadEverything, throwIfAborted } from './extract-phase.js';
 import { openRun, type RunContext } from './run-context.js';
@@ -28,7 +28,8 @@ export async function runTask(deps: EngineDeps, req: RunRequest): Promise<TaskRu
   try {
     const outcome = await extractAndLoad(ctx);
     await endExtract(ctx, outcome);
-    if (outcome.complete && !ctx.incremental) await markAllMissing(ctx);
+    // An incremental task marks what is missing only for kinds it had to read in full (ResyncRequired).
+    if (outcome.complete && (!ctx.incremental || ctx.resynced.size > 0)) await markAllMissing(ctx);
     storeCursors(ctx, outcome);
     // Source rows that cannot load are reported but do not fail the run; cards the target refused do.
     ctx.record.load.status = ctx.pipeline.refusals > 0 ? 'Failed' : 'Succeeded';
@@ -62,10 +63,10 @@ async function markAllMissing(ctx: RunContext): Promise<void> {
   const deletion = ctx.task.spec.deletion;
   const policy = { confirmRuns: deletion?.confirmRuns ?? 1, maxFraction: deletion?.maxFraction ?? 0.2 };
   const { load } = ctx.record;
-  for (const plan of ctx.plans.values()) {
-    if (!plan.block.onDeleted || !plan.block.taskIdAttribute) continue;
-    throwIfAborted(ctx);
-    const result = await markMissing({
+  const marking = [...ctx.plans.values()]
+    .filter((plan) => plan.block.onDeleted && plan.block.taskIdAttribute)
+    .filter((plan) => !ctx.incremental || ctx.resynced.has(plan.kind))
+    .map((plan) => ({
       target: ctx.target,
       cache: ctx.deps.cache,
       taskKey: ctx.taskKey,
@@ -74,7 +75,11 @@ async function markAllMissing(ctx: RunContext): Promise<void> {
       policy,
       refused: ctx.pipeline.refusedKeys(plan.kind),
       log: ctx.log,
-    });
+    }));
+  for (const o of marking) resetSeenMisses(o);
+  for (const o of marking) {
+    throwIfAborted(ctx);
+    const result = await markMissing(o);
     load.deleted += result.marked;
     const waiting = [...result.waiting.values()].reduce((a, b) => a + b, 0);
     if (waiting > 0) {
@@ -84,9 +89,10 @@ async function markAllMissing(ctx: RunContext): Promise<void> {
   }
 }
 
-/** A kind the connector left out keeps its cursor; nothing advances when the target refused cards. */
+/** A kind the connector left out keeps its cursor; nothing advances after an incomplete extract or refused cards. */
 function storeCursors(ctx: RunContext, outcome: ExtractOutcome): void {
-  if (!ctx.incremental || ctx.pipeline.refusals > 0 || !outcome.cursors) return;
+  // An incomplete extract hands over no cursor: the changes it did not read would be skipped for good.
+  if (!ctx.incremental || !outcome.complete || ctx.pipeline.refusals > 0 || !outcome.cursors) return;
   ctx.deps.cache.setCursors(ctx.taskKey, { ...ctx.cursors, ...outcome.cursors });
 }
 

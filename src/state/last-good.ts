@@ -8,7 +8,7 @@
  * Resources and files hold no secrets (DESIGN §1: secrets are never inline), so they are kept as they are.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Connector, Kind, Task } from '../model/resources.js';
 import { writeFileAtomic } from './atomic-file.js';
@@ -27,12 +27,19 @@ export interface LastGoodVersions {
   get(kind: Kind, key: string): LastGoodVersion | undefined;
   put(kind: Kind, key: string, version: LastGoodVersion): void;
   remove(kind: Kind, key: string): void;
+  /**
+   * Forgets every kept version but these, after the source's first full read: a resource deleted while the
+   * controller was down must not come back as the "last good" version of a new one of the same name.
+   */
+  retainOnly(present: ReadonlyArray<{ kind: Kind; key: string }>): void;
 }
 
 export interface LastGoodFiles {
   fileText(file: string): string | undefined;
   keepFileText(file: string, text: string): void;
   forgetFile(file: string): void;
+  /** Forgets the kept text of every file but these (files deleted while the controller was down). */
+  retainFiles(files: readonly string[]): void;
 }
 
 const safeName = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 32);
@@ -88,6 +95,22 @@ export class FileLastGood implements LastGoodVersions, LastGoodFiles {
 
   forgetFile(file: string): void {
     this.removePath(this.filePath(file));
+  }
+
+  retainOnly(present: ReadonlyArray<{ kind: Kind; key: string }>): void {
+    this.prune(join(this.root, 'resources'), new Set(present.map((p) => this.versionPath(p.kind, p.key))));
+  }
+
+  retainFiles(files: readonly string[]): void {
+    this.prune(join(this.root, 'files'), new Set(files.map((f) => this.filePath(f))));
+  }
+
+  private prune(dir: string, keep: ReadonlySet<string>): void {
+    if (this.readOnly || !existsSync(dir)) return;
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (!keep.has(path)) this.removePath(path);
+    }
   }
 
   private versionPath(kind: Kind, key: string): string {

@@ -60,6 +60,14 @@ export class ResourceStore extends EventEmitter<{ change: [StoreEvent] }> {
     this.emit('change', { type: 'upserted', kind: entry.kind, key: entry.key });
   }
 
+  /**
+   * After the source's first full read: resources it no longer declares (deleted while the controller was
+   * down) lose their kept versions, so that none comes back as the last good version of a new one.
+   */
+  forgetAbsentLastGood(): void {
+    this.lastGood?.retainOnly([...this.items.values()].map((r) => ({ kind: r.kind, key: r.key })));
+  }
+
   delete(kind: Kind, key: string): void {
     this.lastGood?.remove(kind, key);
     if (this.items.delete(ResourceStore.id(kind, key))) this.emit('change', { type: 'deleted', kind, key });

@@ -52,6 +52,7 @@ export async function startController(dir: string, stateDir: string, opts: { sta
     lastGoodFiles: lastGood,
   });
   await source.load();
+  store.forgetAbsentLastGood();
   const statuses = new FileStatusStore(stateDir);
   const cache = new SqliteTaskCache(join(stateDir, 'state.db'));
   const target = new LocalTarget(join(stateDir, 'cards.db'));

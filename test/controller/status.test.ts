@@ -327,3 +327,24 @@ describe('generation', () => {
     expect(h.connector().generation).toBe(1);
   });
 });
+
+describe('last good versions', () => {
+  it('are forgotten for a resource deleted while the controller was down', async () => {
+    repo.write('hr-employees.yaml', taskYaml());
+    repo.commit();
+    h = await startController(repo.dir, state.dir);
+    await h.close();
+    // Deleted while down, then added again under the same name in a version that does not validate.
+    repo.remove('hr-employees.yaml');
+    repo.commit('remove');
+    h = await startController(repo.dir, state.dir);
+    expect(h.store.get('Task', TASK)).toBeUndefined();
+    await h.close();
+    repo.write('hr-employees-v2.yaml', taskYaml({ maxFraction: 1.5 }));
+    repo.commit('added again, invalid');
+    h = await startController(repo.dir, state.dir);
+    // Nothing of the deleted one comes back: no version runs.
+    expect(h.store.get('Task', TASK)?.effective).toBeUndefined();
+    expect(h.controller.scheduler.state(TASK)).toBeUndefined();
+  });
+});

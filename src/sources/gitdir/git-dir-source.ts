@@ -87,7 +87,10 @@ export class GitDirSource implements ResourceSource {
 
   /** Reads everything once and applies it. */
   async load(): Promise<void> {
-    for (const file of expandPaths([this.dir])) this.readFile(file);
+    const files = expandPaths([this.dir]);
+    for (const file of files) this.readFile(file);
+    // Files deleted while the controller was down: their kept text must not declare anything again.
+    this.opts.lastGoodFiles?.retainFiles(files);
     await this.sync();
   }
 
