@@ -1956,7 +1956,7 @@ export const taskSchema: JsonSchema = {
             "incremental"
           ],
           "default": "full",
-          "description": "full reads everything on every run; incremental reads what changed since the last successful load, from a cursor per record kind (msgraph and ldap only; the first run is full)."
+          "description": "full reads everything on every run; incremental reads what changed since the last successful load, from a cursor per record kind (the connector types that support it: msgraph, ldap, scim; the first run is full)."
         },
         "timeout": {
           "$ref": "#/definitions/PositiveDuration",
@@ -2082,11 +2082,6 @@ export const taskSchema: JsonSchema = {
           "rule": "self.usage == 'authentication' || !has(self.authentication)",
           "message": "the authentication block is only for usage: authentication",
           "fieldPath": ".authentication"
-        },
-        {
-          "rule": "!has(self.fetch) || self.fetch != 'incremental' || (has(self.source) && (has(self.source.msgraph) || has(self.source.ldap)))",
-          "message": "fetch: incremental is only supported for msgraph and ldap sources",
-          "fieldPath": ".fetch"
         },
         {
           "rule": "!has(self.mappings) || self.mappingsType != 'generic' || has(self.mappings.generic)",

@@ -487,7 +487,7 @@ export interface TaskSpec {
   suspend?: boolean;
   schedule?: TaskSchedule;
   /**
-   * full reads everything on every run; incremental reads what changed since the last successful load, from a cursor per record kind (msgraph and ldap only; the first run is full).
+   * full reads everything on every run; incremental reads what changed since the last successful load, from a cursor per record kind (the connector types that support it: msgraph, ldap, scim; the first run is full).
    */
   fetch?: 'full' | 'incremental';
   timeout?: PositiveDuration;

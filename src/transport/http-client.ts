@@ -43,6 +43,8 @@ export interface HttpClientOptions {
   dispatcher: Dispatcher;
   /** Time limit of one attempt (spec.rest.timeout). */
   timeoutMs: number;
+  /** The setting named when an attempt times out (default spec.rest.timeout). */
+  timeoutField?: string;
   /** Stops everything the client does (the run's signal, or a session's). */
   signal: AbortSignal;
   retry: RetryOptions;
@@ -134,7 +136,8 @@ export class HttpClient {
     try {
       return await this.sendOnce(req, deadline.signal);
     } catch (e) {
-      if (deadline.timedOut && !signal.aborted) throw new TimeoutFailure(deadline.ms, 'spec.rest.timeout');
+      if (deadline.timedOut && !signal.aborted)
+        throw new TimeoutFailure(deadline.ms, this.options.timeoutField ?? 'spec.rest.timeout');
       throw e;
     } finally {
       deadline.dispose();

@@ -1,28 +1,34 @@
 /**
- * The undici dispatcher of one session. A custom CA (spec.rest.tls.caSecretRef) is added to Node's
+ * The undici dispatcher of one session. A custom CA (spec.rest.tls.caSecretRef, spec.scim.tls.caSecretRef) is added to Node's
  * public roots rather than replacing them, so that a login server with a public certificate keeps
  * working next to an API with a private one. Verification is never disabled.
  */
 import { rootCertificates } from 'node:tls';
 import { Agent } from 'undici';
-import type { RestConnector } from '../generated/types.js';
+import type { SecretKeyRef } from '../generated/types.js';
 import { type SecretResolver, secretKey } from '../secrets/resolver.js';
 
 export const DEFAULT_CA_KEY = 'ca.crt';
 
+/** The TLS settings of a connector block (spec.rest.tls, spec.scim.tls). */
+export interface TlsSettings {
+  caSecretRef?: SecretKeyRef;
+  serverName?: string;
+}
+
 export async function createDispatcher(
-  rest: RestConnector,
+  block: { tls?: TlsSettings },
   secrets: SecretResolver,
   namespace: string,
 ): Promise<Agent> {
-  const ref = rest.tls?.caSecretRef;
+  const ref = block.tls?.caSecretRef;
   const ca = ref
     ? [...rootCertificates, await secretKey(secrets, namespace, ref.name, ref.key ?? DEFAULT_CA_KEY)]
     : undefined;
   return new Agent({
     connect: {
       ...(ca ? { ca } : {}),
-      ...(rest.tls?.serverName ? { servername: rest.tls.serverName } : {}),
+      ...(block.tls?.serverName ? { servername: block.tls.serverName } : {}),
     },
   });
 }

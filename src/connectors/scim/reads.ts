@@ -1,0 +1,103 @@
+/**
+ * One kind's read for a run: `/Users` or `/Groups` with the task's filter, and, in an incremental run with a
+ * usable cursor, `meta.lastModified gt "<cursor>"` added. Where the server cannot filter on it (the
+ * ServiceProviderConfig says filters are unsupported, or it answers 400 to the clause), the run logs why and
+ * reads the kind in full. Tracks the highest `meta.lastModified` seen: the kind's next cursor.
+ */
+import type { Logger } from '../../log/logger.js';
+import { isRecord } from '../kit/markers.js';
+import type { RecordKind } from '../types.js';
+import { type ScimApi, ScimRefusal } from './api.js';
+import { endpoint } from './config.js';
+import { allOf, modifiedAfter } from './filter.js';
+import { type ListOutcome, listResources, type ScimResource } from './list.js';
+
+export interface KindQuery {
+  kind: RecordKind;
+  path: '/Users' | '/Groups';
+  noun: 'users' | 'groups';
+  /** The task's filter and the setting it comes from, for messages. */
+  filter?: string;
+  filterField: string;
+  attributes?: readonly string[];
+  pageSize: number;
+  /** The cursor to read after; undefined reads in full. */
+  cursor?: string;
+}
+
+export interface KindRead extends AsyncIterable<ScimResource[]> {
+  /** Whether the read was full (no cursor, or a fallback). Meaningful once iteration ended. */
+  readonly full: boolean;
+  /** The highest meta.lastModified seen, as the server wrote it. */
+  readonly highest: string | undefined;
+  outcome(): ListOutcome;
+}
+
+const modified = (r: ScimResource): string | undefined => {
+  const v = isRecord(r.meta) ? r.meta.lastModified : undefined;
+  return typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? v : undefined;
+};
+
+export function readKind(api: ScimApi, base: URL, query: KindQuery, log: Logger): KindRead {
+  const state: { full: boolean; highest?: string; outcome?: ListOutcome } = {
+    full: query.cursor === undefined,
+    highest: query.cursor,
+  };
+  let highestMs = state.highest === undefined ? Number.NEGATIVE_INFINITY : Date.parse(state.highest);
+  const url = endpoint(base, query.path);
+  const list = (cursor: string | undefined) =>
+    listResources(api, {
+      url,
+      noun: query.noun,
+      filter: allOf(query.filter, cursor === undefined ? undefined : modifiedAfter(cursor)),
+      attributes: query.attributes,
+      pageSize: query.pageSize,
+    });
+  const tracked = async function* (listing: ReturnType<typeof list>): AsyncGenerator<ScimResource[]> {
+    for await (const page of listing) {
+      for (const r of page) {
+        const m = modified(r);
+        if (m !== undefined && Date.parse(m) > highestMs) [highestMs, state.highest] = [Date.parse(m), m];
+      }
+      yield page;
+    }
+    state.outcome = listing.outcome();
+  };
+  async function* pages(): AsyncGenerator<ScimResource[]> {
+    let yielded = false;
+    try {
+      for await (const page of tracked(list(query.cursor))) {
+        yielded = true;
+        yield page;
+      }
+    } catch (e) {
+      if (state.full || yielded || !(e instanceof ScimRefusal) || e.httpStatus !== 400) throw refusedFilter(e, query);
+      log.warn(
+        { request: `GET ${query.path}` },
+        `GET ${query.path} refused the filter on meta.lastModified (${e.message}); reading ${query.noun} in full`,
+      );
+      state.full = true;
+      try {
+        yield* tracked(list(undefined));
+      } catch (again) {
+        throw refusedFilter(again, query);
+      }
+    }
+  }
+  return {
+    [Symbol.asyncIterator]: pages,
+    get full() {
+      return state.full;
+    },
+    get highest() {
+      return state.highest;
+    },
+    outcome: () => state.outcome ?? { complete: true, read: 0 },
+  };
+}
+
+/** A 400 to the task's own filter fails the run with the server's detail and the setting to fix. */
+function refusedFilter(e: unknown, query: KindQuery): unknown {
+  if (!(e instanceof ScimRefusal) || e.httpStatus !== 400 || !query.filter) return e;
+  return new ScimRefusal(`${e.message} (${query.filterField}: ${query.filter})`, e.httpStatus, e.scimType);
+}
