@@ -34,8 +34,8 @@ export class GroupIndex {
     for (const m of refs(group.members)) {
       const member = text(m.value);
       if (member === undefined) continue;
-      let set = this.parents.get(member);
-      if (!set) this.parents.set(member, (set = new Set()));
+      const set = this.parents.get(member) ?? new Set<string>();
+      this.parents.set(member, set);
       set.add(id);
     }
   }
@@ -74,8 +74,8 @@ export class MemberIndex {
     for (const g of refs(user.groups)) {
       const group = text(g.value);
       if (group === undefined || (g.type !== undefined && g.type !== 'direct')) continue;
-      let list = this.members.get(group);
-      if (!list) this.members.set(group, (list = []));
+      const list = this.members.get(group) ?? [];
+      this.members.set(group, list);
       list.push({ value: id, display: text(user.userName), type: 'User' });
     }
   }

@@ -45,12 +45,12 @@ export function readKind(api: ScimApi, base: URL, query: KindQuery, log: Logger)
   };
   let highestMs = state.highest === undefined ? Number.NEGATIVE_INFINITY : Date.parse(state.highest);
   const url = endpoint(base, query.path);
-  const list = (cursor: string | undefined) =>
+  const list = (cursor: string | undefined, attributes: readonly string[] | undefined) =>
     listResources(api, {
       url,
       noun: query.noun,
       filter: allOf(query.filter, cursor === undefined ? undefined : modifiedAfter(cursor)),
-      attributes: query.attributes,
+      attributes,
       pageSize: query.pageSize,
     });
   const tracked = async function* (listing: ReturnType<typeof list>): AsyncGenerator<ScimResource[]> {
@@ -64,23 +64,33 @@ export function readKind(api: ScimApi, base: URL, query: KindQuery, log: Logger)
     state.outcome = listing.outcome();
   };
   async function* pages(): AsyncGenerator<ScimResource[]> {
-    let yielded = false;
-    try {
-      for await (const page of tracked(list(query.cursor))) {
-        yielded = true;
-        yield page;
-      }
-    } catch (e) {
-      if (state.full || yielded || !(e instanceof ScimRefusal) || e.httpStatus !== 400) throw refusedFilter(e, query);
-      log.warn(
-        { request: `GET ${query.path}` },
-        `GET ${query.path} refused the filter on meta.lastModified (${e.message}); reading ${query.noun} in full`,
-      );
-      state.full = true;
+    let cursor = query.cursor;
+    let attributes = query.attributes;
+    for (;;) {
+      let yielded = false;
       try {
-        yield* tracked(list(undefined));
-      } catch (again) {
-        throw refusedFilter(again, query);
+        for await (const page of tracked(list(cursor, attributes))) {
+          yielded = true;
+          yield page;
+        }
+        return;
+      } catch (e) {
+        const refused = e instanceof ScimRefusal && e.httpStatus === 400 && !yielded;
+        if (refused && attributes !== undefined && e.scimType !== 'invalidFilter') {
+          // Some servers refuse extension attributes in attributes= (SCIMMY among them): ask for everything.
+          log.warn(
+            { request: `GET ${query.path}` },
+            `GET ${query.path} refused attributes=${attributes.join(',')} (${e.message}); asking for every attribute`,
+          );
+          attributes = undefined;
+        } else if (refused && cursor !== undefined) {
+          log.warn(
+            { request: `GET ${query.path}` },
+            `GET ${query.path} refused the filter on meta.lastModified (${e.message}); reading ${query.noun} in full`,
+          );
+          cursor = undefined;
+          state.full = true;
+        } else throw refusedFilter(e, query);
       }
     }
   }
