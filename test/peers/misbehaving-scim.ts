@@ -65,7 +65,7 @@ export class MisbehavingScim {
     this.throttled = 0;
   }
 
-  private handle(target: string, authorization: string | undefined, res: import('node:http').ServerResponse): void {
+  private handle(target: string, authorization: string | undefined, res: import('node:http').ServerResponse) {
     const url = new URL(target, 'http://x');
     const path = url.pathname.replace(/^\/scim\/v2/, '');
     this.requests.push({ path, query: url.searchParams, at: Date.now() });

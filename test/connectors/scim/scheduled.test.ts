@@ -18,7 +18,10 @@ let clock = 0;
 
 function seed(): void {
   clock = Date.parse('2026-11-01T00:00:00.000Z');
-  scim.clock = () => new Date((clock += 1000));
+  scim.clock = () => {
+    clock += 1000;
+    return new Date(clock);
+  };
   for (let i = 1; i <= 25; i++) {
     scim.user({
       id: `u${i}`,
