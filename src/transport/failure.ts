@@ -73,7 +73,7 @@ export function errorCode(e: unknown): string | undefined {
 }
 
 /** A failed exchange as a readable message, and whether another attempt may succeed. */
-export function classify(e: unknown): Failure {
+export function classify(e: unknown, caField = 'spec.rest.tls.caSecretRef'): Failure {
   if (e instanceof TimeoutFailure) return { retryable: true, message: e.message };
   const code = errorCode(e);
   const text = e instanceof Error ? e.message : String(e);
@@ -81,7 +81,7 @@ export function classify(e: unknown): Failure {
     // Certificate problems do not heal with retries; say how to fix the usual one.
     return {
       retryable: false,
-      message: `TLS error: ${text} (${code}); if the server's certificate is issued by a private CA, add that CA with spec.rest.tls.caSecretRef`,
+      message: `TLS error: ${text} (${code}); if the server's certificate is issued by a private CA, add that CA with ${caField}`,
     };
   }
   const readable = code ? (READABLE_CODES[code] ?? text) : text;

@@ -45,6 +45,8 @@ export interface HttpClientOptions {
   timeoutMs: number;
   /** The setting named when an attempt times out (default spec.rest.timeout). */
   timeoutField?: string;
+  /** The setting named when a certificate cannot be verified (default spec.rest.tls.caSecretRef). */
+  caField?: string;
   /** Stops everything the client does (the run's signal, or a session's). */
   signal: AbortSignal;
   retry: RetryOptions;
@@ -100,7 +102,7 @@ export class HttpClient {
     } catch (e) {
       if (signal.aborted) throw signal.reason;
       if (e instanceof ProvisioError) throw e;
-      const failure = classify(e);
+      const failure = classify(e, this.options.caField);
       throw new ExtractError(`${what} failed${failure.retryable ? attempts : ''}: ${failure.message}`);
     }
     // A retryable status that comes back here is the last of maxAttempts.

@@ -12,7 +12,8 @@
  *
  * SCIMMY's resource handlers are process-wide: one server per test file (vitest runs files in their own workers).
  */
-import type { Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import SCIMMY from 'scimmy';
@@ -120,7 +121,7 @@ export class ScimServer {
     private server?: Server,
   ) {}
 
-  static async start(options: { auth: ScimAuth }): Promise<ScimServer> {
+  static async start(options: { auth: ScimAuth; tls?: { cert: string; key: string } }): Promise<ScimServer> {
     declare();
     const peer = new ScimServer(options.auth);
     current = peer;
@@ -157,11 +158,13 @@ export class ScimServer {
         },
       }),
     );
-    const server = app.listen(0, '127.0.0.1');
+    const server = options.tls
+      ? createHttpsServer(options.tls, app as unknown as RequestListener).listen(0, '127.0.0.1')
+      : app.listen(0, '127.0.0.1');
     await new Promise<void>((resolve) => server.once('listening', resolve));
     peer.server = server;
     peer.port = (server.address() as AddressInfo).port;
-    peer.url = `http://127.0.0.1:${peer.port}/scim/v2`;
+    peer.url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${peer.port}/scim/v2`;
     return peer;
   }
 

@@ -59,6 +59,7 @@ export async function openScimSession(ctx: SessionContext, options: ScimRuntimeO
       dispatcher,
       timeoutMs: TIMEOUT_MS,
       timeoutField: 'the SCIM request timeout',
+      caField: 'spec.scim.tls.caSecretRef',
       signal: controller.signal,
       retry: { ...DEFAULT_RETRY, ...options.retry },
       log: ctx.log,
