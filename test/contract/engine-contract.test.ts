@@ -60,7 +60,7 @@ for (const targetSubject of targetSubjects) {
           targets: sharedTarget(recorder.wrapped),
           connectorTypes: subject.registry,
           cache,
-          secrets: new LocalSecretResolver(undefined, {}),
+          secrets: subject.secrets ?? new LocalSecretResolver(undefined, {}),
           log: silentLogger,
           artifactsRoot: join(dir, 'artifacts'),
           batchSize: 25,

@@ -6,10 +6,12 @@
 import { builtInConnectorTypes, type ConnectorRegistry, createRegistry } from '../../src/connectors/registry.js';
 import type { RecordKind } from '../../src/model/records.js';
 import type { Connector, Task, TaskMapping } from '../../src/model/resources.js';
+import { LocalSecretResolver, type SecretResolver } from '../../src/secrets/resolver.js';
 import { LocalTarget } from '../../src/targets/local/local-target.js';
 import type { Target } from '../../src/targets/types.js';
 import { restConnector } from '../engine/helpers.js';
 import { RestFixtureServer } from '../peers/rest-fixture.js';
+import { ScimServer } from '../peers/scim-server.js';
 import { type ScriptedType, scriptedConnectorType } from './scripted-connector.js';
 
 export type Row = { id: string; name: string };
@@ -33,6 +35,8 @@ export interface ConnectorSubject {
   task(spec?: Partial<Task['spec']>): Task;
   serve(rows: Row[], how?: Serving): void;
   scripted?: ScriptedType;
+  /** The secrets the connector references (none when absent). */
+  secrets?: SecretResolver;
 }
 
 export const personMapping = (): TaskMapping => ({
@@ -92,6 +96,83 @@ function restSubject(): ConnectorSubject {
   };
 }
 
+function scimSubject(): ConnectorSubject {
+  let server: ScimServer;
+  const password = 'contract-pa55';
+  return {
+    name: 'scim (SCIM 2.0, against SCIMMY on express 4)',
+    // The cursor, delete and reference cases drive the scripted type's scripts; SCIM's own cursors
+    // (meta.lastModified) and references (groups, members) are pinned in test/connectors/scim. SCIM reports
+    // no deletes.
+    can: { cursors: false, deletes: false, references: false },
+    async start() {
+      server = await ScimServer.start({ auth: { type: 'basic', username: 'svc', password } });
+    },
+    stop: () => server.close(),
+    registry: builtInConnectorTypes,
+    secrets: new LocalSecretResolver(undefined, {
+      PROVISIO_SECRET_SCIM_USERNAME: 'svc',
+      PROVISIO_SECRET_SCIM_PASSWORD: password,
+    }),
+    connector: () => ({
+      apiVersion: 'provisio.dev/v1alpha1',
+      kind: 'Connector',
+      metadata: { name: 'source', namespace: 'contract' },
+      spec: {
+        type: 'scim',
+        scim: {
+          host: '127.0.0.1',
+          port: server.port,
+          pageSize: 10,
+          tls: { enabled: false },
+          auth: { type: 'basic', secretRef: { name: 'scim' } },
+        },
+      },
+    }),
+    task: (spec = {}) =>
+      baseTask(
+        { scim: {} },
+        {
+          mappingsType: 'identity',
+          mappings: {
+            identity: {
+              ...personMapping(),
+              attributes: [
+                { external: 'id', local: 'person_id', unique: true },
+                { external: 'displayName', local: 'name' },
+              ],
+            },
+          },
+          ...spec,
+        },
+      ),
+    serve(rows, how = {}) {
+      server.reset();
+      for (const r of rows) server.user({ id: r.id, userName: r.id.toLowerCase(), displayName: r.name });
+      const total = rows.length;
+      server.intercept = (req) => {
+        const start = Number(req.query.startIndex ?? '1');
+        if (req.path !== '/scim/v2/Users') return undefined;
+        if (how.failAfter !== undefined && start > how.failAfter) {
+          return { status: 400, scimType: 'invalidValue', detail: 'the source broke' };
+        }
+        if (how.incomplete && start > total / 2) {
+          // A page short of totalResults with no further data.
+          const json = {
+            schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
+            totalResults: total,
+            startIndex: start,
+            itemsPerPage: 10,
+            Resources: [],
+          };
+          return { status: 200, json };
+        }
+        return undefined;
+      };
+    },
+  };
+}
+
 function scriptedSubject(): ConnectorSubject {
   const scripted = scriptedConnectorType();
   return {
@@ -124,7 +205,7 @@ function scriptedSubject(): ConnectorSubject {
   };
 }
 
-export const connectorSubjects = (): ConnectorSubject[] => [restSubject(), scriptedSubject()];
+export const connectorSubjects = (): ConnectorSubject[] => [restSubject(), scimSubject(), scriptedSubject()];
 
 export interface TargetSubject {
   name: string;
