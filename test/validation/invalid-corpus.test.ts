@@ -99,7 +99,7 @@ const CORPUS: Record<string, string[]> = {
     '28:5 spec.source.rest source block "rest" does not match Connector "entra-id" of type msgraph; use source.msgraph',
   ],
   '29-incremental-on-rest.yaml': [
-    '25:3 spec.fetch Connector "hr-api" is of type rest, which cannot fetch incrementally; use fetch: full',
+    '25:10 spec.fetch Connector "hr-api" is of type rest, which cannot fetch incrementally; use fetch: full',
   ],
   '30-deletion-confirm-runs-zero.yaml': ['30:18 spec.deletion.confirmRuns must be >= 1, not 0'],
   '31-mappings-block-mismatch.yaml': [
