@@ -76,40 +76,53 @@ async function* run(ctx: ExtractContext, options: ScimRuntimeOptions, outcome: E
   }
 }
 
+/** The two kinds' queries of this run; `attributes` and `cursor` vary by read. */
+interface Queries {
+  groups(attributes: readonly string[] | undefined, cursor?: string): KindQuery;
+  users(attributes: readonly string[] | undefined, cursor?: string): KindQuery;
+}
+
+function queries(ctx: ExtractContext): Queries {
+  const source = scimSource(ctx.task);
+  const pageSize = ctx.connector.spec.scim?.pageSize ?? DEFAULT_PAGE_SIZE;
+  return {
+    groups: (attributes, cursor) => ({
+      kind: 'access',
+      path: '/Groups',
+      noun: 'groups',
+      filter: source.groupsFilter,
+      filterField: 'spec.source.scim.groupsFilter',
+      attributes,
+      pageSize,
+      cursor,
+    }),
+    users: (attributes, cursor) => ({
+      kind: 'identity',
+      path: '/Users',
+      noun: 'users',
+      filter: source.usersFilter,
+      filterField: 'spec.source.scim.usersFilter',
+      attributes,
+      pageSize,
+      cursor,
+    }),
+  };
+}
+
 async function* extractKinds(s: RunState, p: Plan, outcome: ExtractOutcome): AsyncGenerator<ExtractedRecord> {
   const cursors = await usableCursors(s, p);
-  const source = scimSource(s.ctx.task);
-  const pageSize = s.ctx.connector.spec.scim?.pageSize ?? DEFAULT_PAGE_SIZE;
+  const q = queries(s.ctx);
   const meta = p.incremental ? ['meta'] : [];
-  const groupsQuery = (attributes: readonly string[] | undefined, cursor?: string): KindQuery => ({
-    kind: 'access',
-    path: '/Groups',
-    noun: 'groups',
-    filter: source.groupsFilter,
-    filterField: 'spec.source.scim.groupsFilter',
-    attributes,
-    pageSize,
-    cursor,
-  });
-  const usersQuery = (attributes: readonly string[] | undefined, cursor?: string): KindQuery => ({
-    kind: 'identity',
-    path: '/Users',
-    noun: 'users',
-    filter: source.usersFilter,
-    filterField: 'spec.source.scim.usersFilter',
-    attributes,
-    pageSize,
-    cursor,
-  });
   const groupIndex = p.userGroups ? new GroupIndex() : undefined;
   const held: ScimResource[] = [];
-  let indexed = false;
+  let groupsIndexed = false;
   if (p.access) {
     const extra = [...meta, ...(p.userGroups ? ['displayName', 'members'] : [])];
-    const read = readKind(s.api, s.base, groupsQuery(mappedAttributes(p.access, extra), cursors.access), s.ctx.log);
+    const read = readKind(s.api, s.base, q.groups(mappedAttributes(p.access, extra), cursors.access), s.ctx.log);
     for await (const page of read) {
       const out: ScimResource[] = [];
       for (const g of page) {
+        // Only a full read knows every group a user is in.
         if (groupIndex && read.full) groupIndex.add(g);
         if (p.groupMembers && g.members === undefined) held.push(g);
         else out.push(g);
@@ -117,43 +130,41 @@ async function* extractKinds(s: RunState, p: Plan, outcome: ExtractOutcome): Asy
       yield* emit(s, 'access', out);
     }
     finish(s, read, 'access', p, outcome);
-    // Only a full read knows every group a user is in.
-    indexed = read.full;
+    groupsIndexed = read.full;
   }
-  if (groupIndex && !indexed) {
-    for await (const page of readKind(s.api, s.base, groupsQuery(['id', 'displayName', 'members']), s.ctx.log)) {
-      for (const g of page) groupIndex.add(g);
-    }
+  if (groupIndex && !groupsIndexed) {
+    await indexRead(s, q.groups(['id', 'displayName', 'members']), (g) => groupIndex.add(g));
   }
   const memberIndex = held.length > 0 ? new MemberIndex() : undefined;
   let usersIndexed = false;
   if (p.identity) {
     const extra = [...meta, ...(memberIndex ? ['userName', 'groups'] : [])];
-    const read = readKind(s.api, s.base, usersQuery(mappedAttributes(p.identity, extra), cursors.identity), s.ctx.log);
+    const read = readKind(s.api, s.base, q.users(mappedAttributes(p.identity, extra), cursors.identity), s.ctx.log);
     for await (const page of read) {
-      if (memberIndex) for (const u of page) memberIndex.add(u);
+      if (memberIndex && read.full) for (const u of page) memberIndex.add(u);
       yield* emit(s, 'identity', groupIndex ? page.map((u) => groupIndex.complete(u)) : page);
     }
     finish(s, read, 'identity', p, outcome);
     usersIndexed = read.full;
   }
   if (!memberIndex) return;
-  if (!usersIndexed) {
-    const index = new MemberIndex();
-    for await (const page of readKind(s.api, s.base, usersQuery(['id', 'userName', 'groups']), s.ctx.log)) {
-      for (const u of page) index.add(u);
-    }
-    yield* emit(
-      s,
-      'access',
-      held.map((g) => index.complete(g)),
-    );
-  } else
-    yield* emit(
-      s,
-      'access',
-      held.map((g) => memberIndex.complete(g)),
-    );
+  if (!usersIndexed) await indexRead(s, q.users(['id', 'userName', 'groups']), (u) => memberIndex.add(u));
+  yield* emit(
+    s,
+    'access',
+    held.map((g) => memberIndex.complete(g)),
+  );
+}
+
+/**
+ * A full read of memberships only, not loaded: what the computed side needs when the loaded read of the other
+ * kind was incremental or not made. Its incompleteness is the run's too (memberships would be short).
+ */
+async function indexRead(s: RunState, query: KindQuery, add: (r: ScimResource) => void): Promise<void> {
+  const read = readKind(s.api, s.base, query, s.ctx.log);
+  for await (const page of read) for (const r of page) add(r);
+  const o = read.outcome();
+  if (!o.complete && o.reason) s.reasons.push(`memberships: ${o.reason}`);
 }
 
 function* emit(s: RunState, kind: RecordKind, resources: ScimResource[]): Generator<ExtractedRecord> {

@@ -11,7 +11,7 @@ import { DEFAULT_RETRY, HttpClient, type RetryOptions } from '../../transport/ht
 import { SecretScrubber } from '../../transport/scrub.js';
 import { createDispatcher } from '../../transport/tls.js';
 import { type Authenticator, staticHeader } from '../kit/auth/index.js';
-import { ExtractError } from '../types.js';
+import { ExtractError, ResyncRequired } from '../types.js';
 import { ScimApi } from './api.js';
 import { scimBaseUrl, scimBlock, TIMEOUT_MS } from './config.js';
 
@@ -99,7 +99,7 @@ function toExtractError(e: unknown, scrubber: SecretScrubber, signal: AbortSigna
     return message === e.message ? e : new ExtractError(message, e.status);
   }
   if (e instanceof SecretNotFoundError) return new ExtractError(e.message);
-  if (e instanceof Error && 'reason' in e && e.name === 'ResyncRequired') return e;
+  if (e instanceof ResyncRequired) return e;
   const text = e instanceof Error ? e.message : String(e);
   return new ExtractError(`SCIM extract failed: ${scrubber.scrub(text)}`);
 }
