@@ -8,7 +8,7 @@ import type { Card } from '../../../src/targets/types.js';
 import type { EngineFixture } from '../../engine/helpers.js';
 import { captureLogger } from '../../peers/log-capture.js';
 import { ScimServer } from '../../peers/scim-server.js';
-import { ENTERPRISE, run, scimConnector, scimEngine, scimTask } from './helpers.js';
+import { accountMapping, ENTERPRISE, entitlementMapping, run, scimConnector, scimEngine, scimTask } from './helpers.js';
 
 const PASSWORD = 'sc1m-pa55word';
 let scim: ScimServer;
@@ -176,5 +176,65 @@ describe('incremental SCIM run', () => {
       identity: '2026-11-01T00:00:29.000Z',
       access: '2026-11-01T00:00:28.000Z',
     });
+  });
+});
+
+describe('memberships the server leaves out', () => {
+  it('computes group members from the users’ groups, for an access-only task', async () => {
+    scim.reset();
+    scim.user({ id: 'a1', userName: 'ann', groups: [{ value: 'gx', type: 'direct' }] });
+    scim.user({
+      id: 'a2',
+      userName: 'bob',
+      groups: [
+        { value: 'gx', type: 'direct' },
+        { value: 'gy', type: 'indirect' },
+      ],
+    });
+    scim.group({ id: 'gx', displayName: 'app-x' });
+    scim.group({ id: 'gy', displayName: 'app-y', members: [{ value: 'a9', type: 'User' }] });
+    const r = await run(
+      fx.deps,
+      scimTask({ mappingsType: 'access', mappings: { access: entitlementMapping() } }),
+      scimConnector(scim.port),
+    );
+    expect(r.extract).toMatchObject({ status: 'Succeeded', records: 2 });
+    const groups = byId(await fx.cards('entitlement'), 'group_id');
+    // gx has no members attribute: computed from direct memberships; gy's own members are kept.
+    expect(groups.get('gx')?.members).toEqual(['a1', 'a2']);
+    expect(groups.get('gy')?.members).toBe('a9');
+    const users = scim.requests.filter((q) => q.path === '/scim/v2/Users');
+    expect(users.map((q) => q.query.attributes)).toEqual(['id,userName,groups']);
+  });
+
+  it('reads group members (not loaded) for an identity-only task that maps groups', async () => {
+    const r = await run(
+      fx.deps,
+      scimTask(
+        { mappingsType: 'identity', mappings: { identity: accountMapping() } },
+        { usersFilter: 'active eq true' },
+      ),
+      scimConnector(scim.port),
+    );
+    expect(r.extract).toMatchObject({ status: 'Succeeded', records: 13 });
+    expect(await fx.cards('entitlement')).toEqual([]);
+    expect(byId(await fx.cards('account'), 'user_id').get('u3')?.member_of).toEqual(['g2', 'g1']);
+    const groups = scim.requests.filter((q) => q.path === '/scim/v2/Groups');
+    expect(groups.map((q) => q.query.attributes)).toEqual(['id,displayName,members']);
+  });
+
+  it('keeps computed memberships whole in incremental runs: the group index is read in full', async () => {
+    const task = scimTask({ fetch: 'incremental' });
+    await run(fx.deps, task, scimConnector(scim.port));
+    scim.user({ ...scim.users.get('u3')!, meta: undefined, userName: 'changed' } as never);
+    scim.requests.length = 0;
+    const r = await run(fx.deps, task, scimConnector(scim.port));
+    expect(r.extract).toMatchObject({ status: 'Succeeded', records: 1 });
+    expect(byId(await fx.cards('account'), 'user_id').get('u3')).toMatchObject({
+      user_name: 'changed',
+      member_of: ['g2', 'g1'],
+    });
+    const groups = scim.requests.filter((q) => q.path === '/scim/v2/Groups');
+    expect(groups.map((q) => q.query.filter)).toEqual(['meta.lastModified gt "2026-11-01T00:00:28.000Z"', undefined]);
   });
 });
