@@ -47,6 +47,8 @@ export interface HttpClientOptions {
   timeoutField?: string;
   /** The setting named when a certificate cannot be verified (default spec.rest.tls.caSecretRef). */
   caField?: string;
+  /** The log line of a retry (default `retrying REST request`). */
+  retryMessage?: string;
   /** Stops everything the client does (the run's signal, or a session's). */
   signal: AbortSignal;
   retry: RetryOptions;
@@ -84,7 +86,7 @@ export class HttpClient {
           delayMs,
           reason: options.scrub(excerpt(reason, 120)),
         },
-        'retrying REST request',
+        options.retryMessage ?? 'retrying REST request',
       );
   }
 

@@ -60,6 +60,7 @@ export async function openScimSession(ctx: SessionContext, options: ScimRuntimeO
       timeoutMs: TIMEOUT_MS,
       timeoutField: 'the SCIM request timeout',
       caField: 'spec.scim.tls.caSecretRef',
+      retryMessage: 'retrying SCIM request',
       signal: controller.signal,
       retry: { ...DEFAULT_RETRY, ...options.retry },
       log: ctx.log,

@@ -102,6 +102,15 @@ describe('paging against a misbehaving SCIM server', () => {
     expect(r.extract).toMatchObject({ status: 'Succeeded', records: 5 });
     const [refused, retried] = scim.requests;
     expect(retried.at - refused.at).toBeGreaterThanOrEqual(950);
+    const retries = capture.entries().filter((e) => e.msg === 'retrying SCIM request');
+    expect(retries.map((e) => [e.request, e.attempt, e.delayMs, e.reason])).toEqual([
+      [
+        'GET /scim/v2/Users',
+        1,
+        1000,
+        'HTTP 429 Too Many Requests: {"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"429","detail":"slow dow…',
+      ],
+    ]);
     scim.reset();
     scim.users = users(5);
     scim.behaviour = { throttle: { status: 503, times: 2, retryAfter: '0' } };
