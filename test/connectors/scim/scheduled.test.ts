@@ -238,3 +238,22 @@ describe('memberships the server leaves out', () => {
     expect(groups.map((q) => q.query.filter)).toEqual(['meta.lastModified gt "2026-11-01T00:00:28.000Z"', undefined]);
   });
 });
+
+describe('the SCIM peer takes writes', () => {
+  it('a member added by PATCH shows in the next run', async () => {
+    const task = scimTask({}, { usersFilter: 'active eq true', groupsFilter: 'displayName sw "app-"' });
+    await run(fx.deps, task, scimConnector(scim.port));
+    const patch = await fetch(`${scim.url}/Groups/g2`, {
+      method: 'PATCH',
+      headers: { Authorization: scim.expectedAuthorization(), 'Content-Type': 'application/scim+json' },
+      body: JSON.stringify({
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: [{ op: 'add', path: 'members', value: [{ value: 'u5' }] }],
+      }),
+    });
+    expect(patch.status).toBe(200);
+    const r = await run(fx.deps, task, scimConnector(scim.port));
+    expect(r.load).toMatchObject({ status: 'Succeeded', updated: 2 });
+    expect(byId(await fx.cards('account'), 'user_id').get('u5')?.member_of).toEqual(['g2', 'g1']);
+  });
+});
