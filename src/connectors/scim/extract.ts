@@ -7,7 +7,14 @@
  * complete unless a listing met something it cannot trust (list.ts); then no deletions are marked.
  */
 import type { TaskMapping } from '../../model/resources.js';
-import type { ExtractContext, ExtractedRecord, Extraction, ExtractOutcome, RecordKind } from '../types.js';
+import {
+  type ExtractContext,
+  type ExtractedRecord,
+  type Extraction,
+  type ExtractOutcome,
+  type RecordKind,
+  ResyncRequired,
+} from '../types.js';
 import type { ScimApi } from './api.js';
 import { mappedAttributes, maps } from './attributes.js';
 import { DEFAULT_PAGE_SIZE, scimSource } from './config.js';
@@ -184,18 +191,18 @@ function finish(s: RunState, read: KindRead, kind: RecordKind, p: Plan, outcome:
 
 /**
  * The cursors of an incremental run, once the ServiceProviderConfig says the server filters. A server that does
- * not: the run says so and reads every kind in full.
+ * not cannot continue from a cursor: ResyncRequired for a kind that has one (the engine reads it in full, and
+ * asks again for the other kind).
  */
 async function usableCursors(s: RunState, p: Plan): Promise<Partial<Record<RecordKind, string>>> {
   const { ctx } = s;
   const cursors = ctx.mode === 'incremental' ? ctx.cursors : {};
-  if (!p.incremental || (cursors.identity === undefined && cursors.access === undefined)) return {};
+  const kind = (['access', 'identity'] as const).find((k) => cursors[k] !== undefined);
+  if (!p.incremental || kind === undefined) return {};
   const f = await readFeatures(s.api, s.base);
   if (f.filter) return { identity: cursors.identity, access: cursors.access };
-  ctx.log.warn(
-    {},
-    'the SCIM server does not support filters (ServiceProviderConfig filter.supported is not true): ' +
-      'reading users and groups in full, not what changed since meta.lastModified',
+  throw new ResyncRequired(
+    kind,
+    'the SCIM server does not support filters (ServiceProviderConfig filter.supported is not true)',
   );
-  return {};
 }

@@ -1,12 +1,12 @@
 /**
  * One kind's read for a run: `/Users` or `/Groups` with the task's filter, and, in an incremental run with a
- * usable cursor, `meta.lastModified gt "<cursor>"` added. Where the server cannot filter on it (the
- * ServiceProviderConfig says filters are unsupported, or it answers 400 to the clause), the run logs why and
- * reads the kind in full. Tracks the highest `meta.lastModified` seen: the kind's next cursor.
+ * cursor, `meta.lastModified gt "<cursor>"` added. A server that answers 400 to that clause cannot continue
+ * from the cursor: ResyncRequired, and the engine reads the kind in full (and marks what that read missed).
+ * Tracks the highest `meta.lastModified` seen: the kind's next cursor.
  */
 import type { Logger } from '../../log/logger.js';
 import { isRecord } from '../kit/markers.js';
-import type { RecordKind } from '../types.js';
+import { type RecordKind, ResyncRequired } from '../types.js';
 import { type ScimApi, ScimRefusal } from './api.js';
 import { endpoint } from './config.js';
 import { allOf, modifiedAfter } from './filter.js';
@@ -26,7 +26,7 @@ export interface KindQuery {
 }
 
 export interface KindRead extends AsyncIterable<ScimResource[]> {
-  /** Whether the read was full (no cursor, or a fallback). Meaningful once iteration ended. */
+  /** Whether the read is full (no cursor): only a full read knows every membership. */
   readonly full: boolean;
   /** The highest meta.lastModified seen, as the server wrote it. */
   readonly highest: string | undefined;
@@ -64,7 +64,7 @@ export function readKind(api: ScimApi, base: URL, query: KindQuery, log: Logger)
     state.outcome = listing.outcome();
   };
   async function* pages(): AsyncGenerator<ScimResource[]> {
-    let cursor = query.cursor;
+    const cursor = query.cursor;
     let attributes = query.attributes;
     for (;;) {
       let yielded = false;
@@ -84,12 +84,10 @@ export function readKind(api: ScimApi, base: URL, query: KindQuery, log: Logger)
           );
           attributes = undefined;
         } else if (refused && cursor !== undefined) {
-          log.warn(
-            { request: `GET ${query.path}` },
-            `GET ${query.path} refused the filter on meta.lastModified (${e.message}); reading ${query.noun} in full`,
+          throw new ResyncRequired(
+            query.kind,
+            `GET ${query.path} refused the filter on meta.lastModified: ${e.message}`,
           );
-          cursor = undefined;
-          state.full = true;
         } else throw refusedFilter(e, query);
       }
     }

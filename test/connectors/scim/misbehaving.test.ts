@@ -123,30 +123,38 @@ describe('paging against a misbehaving SCIM server', () => {
 describe('incremental reads where the server cannot filter on meta.lastModified', () => {
   const incremental = () => task({ fetch: 'incremental' });
 
-  it('reads full and says so when the ServiceProviderConfig has no filter support', async () => {
+  it('reads full (ResyncRequired) when the ServiceProviderConfig has no filter support, and marks what it missed', async () => {
     scim.users = users(12);
     await run(fx.deps, incremental(), connector());
     expect(fx.cache.meta('iga/accounts').cursors).toEqual({ identity: '2026-11-01T00:00:11.000Z' });
     scim.behaviour = { filterSupported: false };
+    scim.users = scim.users.filter((u) => u.id !== 'u4');
     scim.requests.length = 0;
     const r = await run(fx.deps, incremental(), connector());
-    expect(r.extract).toMatchObject({ status: 'Succeeded', records: 12 });
+    expect(r.extract).toMatchObject({ status: 'Succeeded', records: 11 });
+    expect(r.load).toMatchObject({ status: 'Succeeded', deleted: 1 });
     expect(scim.requests.map((q) => q.path)).toEqual(['/ServiceProviderConfig', '/Users', '/Users']);
     expect(scim.requests[1].query.get('filter')).toBeNull();
     expect(capture.entries().map((e) => e.msg)).toContain(
-      'the SCIM server does not support filters (ServiceProviderConfig filter.supported is not true): reading users and groups in full, not what changed since meta.lastModified',
+      'the source cannot continue the identity records from where the last run ended (the SCIM server does not support filters (ServiceProviderConfig filter.supported is not true)): reading them in full',
     );
   });
 
-  it('reads full and says so when the server answers 400 to the meta.lastModified filter', async () => {
+  it('reads full (ResyncRequired) when the server answers 400 to the meta.lastModified filter', async () => {
     scim.users = users(12);
     await run(fx.deps, incremental(), connector());
     scim.behaviour = { refuseLastModified: true };
     scim.requests.length = 0;
     const r = await run(fx.deps, incremental(), connector());
     expect(r.extract).toMatchObject({ status: 'Succeeded', records: 12 });
+    expect(scim.requests.map((q) => q.query.get('filter'))).toEqual([
+      null,
+      'meta.lastModified gt "2026-11-01T00:00:11.000Z"',
+      null,
+      null,
+    ]);
     expect(capture.entries().map((e) => e.msg)).toContain(
-      'GET /Users refused the filter on meta.lastModified (GET /Users answered HTTP 400 Bad Request: invalidFilter: Filtering on meta.lastModified is not supported); reading users in full',
+      'the source cannot continue the identity records from where the last run ended (GET /Users refused the filter on meta.lastModified: GET /Users answered HTTP 400 Bad Request: invalidFilter: Filtering on meta.lastModified is not supported): reading them in full',
     );
   });
 
