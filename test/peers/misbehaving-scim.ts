@@ -20,6 +20,8 @@ export interface Behaviour {
   emptyFrom?: number;
   /** Answer the first N list requests with this status and Retry-After (seconds). */
   throttle?: { status: 429 | 503; times: number; retryAfter: string };
+  /** Serve the first page whatever startIndex says. */
+  ignoreStartIndex?: boolean;
   /** ServiceProviderConfig filter.supported (default true). */
   filterSupported?: boolean;
   /** Answer 400 invalidFilter to filters on meta.lastModified. */
@@ -106,7 +108,7 @@ export class MisbehavingScim {
     const matching = since
       ? rows.filter((r) => String((r.meta as { lastModified?: string })?.lastModified) > since)
       : rows;
-    const start = Number(url.searchParams.get('startIndex') ?? '1');
+    const start = b.ignoreStartIndex ? 1 : Number(url.searchParams.get('startIndex') ?? '1');
     const count = Number(url.searchParams.get('count') ?? '100');
     const page = this.requests.filter((r) => r.path === path).length;
     const size = Math.min(count, b.pageCap ?? count);

@@ -95,6 +95,17 @@ describe('paging against a misbehaving SCIM server', () => {
     );
   });
 
+  it('is Incomplete when the server ignores startIndex and repeats its first page', async () => {
+    scim.users = users(25);
+    scim.behaviour = { ignoreStartIndex: true };
+    const r = await run(fx.deps, task(), connector());
+    expect(r.reason).toBe('ExtractIncomplete');
+    expect(r.extract?.records).toBe(10);
+    expect(r.extract?.info).toContain(
+      'page 2 of GET /scim/v2/Users repeated page 1 (the source seems to ignore the paging parameters): deletion marking skipped',
+    );
+  });
+
   it('waits as Retry-After says on 429 and 503, then goes on', async () => {
     scim.users = users(5);
     scim.behaviour = { throttle: { status: 429, times: 1, retryAfter: '1' } };
