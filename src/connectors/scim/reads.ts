@@ -65,6 +65,9 @@ export function readKind(api: ScimApi, base: URL, query: KindQuery, log: Logger)
   };
   async function* pages(): AsyncGenerator<ScimResource[]> {
     const cursor = query.cursor;
+    if (cursor !== undefined && Number.isNaN(Date.parse(cursor))) {
+      throw new ResyncRequired(query.kind, `the stored cursor "${cursor}" is not a meta.lastModified time`);
+    }
     let attributes = query.attributes;
     for (;;) {
       let yielded = false;

@@ -180,3 +180,20 @@ describe('incremental reads where the server cannot filter on meta.lastModified'
     expect(fx.cache.meta('iga/accounts').cursors).toEqual({ identity: '2026-11-02T00:00:00.000Z' });
   });
 });
+
+describe('a stored cursor that is not a time', () => {
+  it('is dropped (ResyncRequired): the kind is read in full and a new cursor stored', async () => {
+    scim.users = users(3);
+    const t = task({ fetch: 'incremental' });
+    await run(fx.deps, t, connector());
+    fx.cache.setCursors('iga/accounts', { identity: 'not-a-time' });
+    scim.requests.length = 0;
+    const r = await run(fx.deps, t, connector());
+    expect(r.extract).toMatchObject({ status: 'Succeeded', records: 3 });
+    expect(scim.requests.map((q) => q.query.get('filter'))).toEqual([null, null]);
+    expect(fx.cache.meta('iga/accounts').cursors).toEqual({ identity: '2026-11-01T00:00:02.000Z' });
+    expect(capture.entries().map((e) => e.msg)).toContain(
+      'the source cannot continue the identity records from where the last run ended (the stored cursor "not-a-time" is not a meta.lastModified time): reading them in full',
+    );
+  });
+});
