@@ -118,7 +118,8 @@ export class FileLastGood implements LastGoodVersions, LastGoodFiles {
   }
 
   private filePath(file: string): string {
-    return join(this.root, 'files', `${safeName(file)}.yaml`);
+    // Not .yaml: the first line names the file, so the text is not a YAML document that tools should read.
+    return join(this.root, 'files', `${safeName(file)}.txt`);
   }
 
   private readText(path: string): string | undefined {
