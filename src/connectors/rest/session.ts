@@ -8,10 +8,10 @@ import type { Dispatcher } from 'undici';
 import type { RestConnector } from '../../generated/types.js';
 import type { Logger } from '../../log/logger.js';
 import type { Connector } from '../../model/resources.js';
-import { SecretNotFoundError, type SecretResolver } from '../../secrets/resolver.js';
+import type { SecretResolver } from '../../secrets/resolver.js';
 import { DEFAULT_RETRY, HttpClient, type RetryOptions } from '../../transport/http-client.js';
 import { SecretScrubber } from '../../transport/scrub.js';
-import { createDispatcher } from '../../transport/tls.js';
+import { openSessionScope, toExtractError } from '../kit/session-scope.js';
 import { ExtractError } from '../types.js';
 import { mergeHeaders, RestApi } from './api.js';
 import { type Authenticator, createAuthenticator } from './auth.js';
@@ -60,23 +60,12 @@ export async function openSession(ctx: SessionContext, options: SessionOptions):
     throw new ExtractError(`spec.rest.baseUrl "${rest.baseUrl}" is not a valid URL`);
   }
   // Aborted by the run's signal or by close(), so that a consumer that stops early cancels subqueries in flight.
-  const controller = new AbortController();
-  const forward = (): void => controller.abort(ctx.signal.reason);
-  if (ctx.signal.aborted) forward();
-  ctx.signal.addEventListener('abort', forward, { once: true });
-  const dispatcher = await createDispatcher(rest, ctx.secrets, ctx.namespace).catch((e: unknown) => {
-    ctx.signal.removeEventListener('abort', forward);
-    throw toExtractError(e, scrubber, ctx.signal);
-  });
-  const close = async (): Promise<void> => {
-    ctx.signal.removeEventListener('abort', forward);
-    if (!controller.signal.aborted) controller.abort(new Error('REST session closed'));
-    await dispatcher.destroy().catch(() => {});
-  };
+  const scope = await openSessionScope(rest, ctx, { scrubber, system: 'REST' });
+  const { dispatcher, close } = scope;
   try {
     const { http, auth } = await authenticatedHttp(rest, ctx, {
       dispatcher,
-      signal: controller.signal,
+      signal: scope.signal,
       retry: { ...DEFAULT_RETRY, ...options.retry },
       scrubber,
     });
@@ -96,11 +85,11 @@ export async function openSession(ctx: SessionContext, options: SessionOptions):
       budget,
       scrubber,
       close,
-      toExtractError: (e) => toExtractError(e, scrubber, ctx.signal),
+      toExtractError: (e) => toExtractError(e, scrubber, ctx.signal, 'REST'),
     };
   } catch (e) {
     await close();
-    throw toExtractError(e, scrubber, ctx.signal);
+    throw toExtractError(e, scrubber, ctx.signal, 'REST');
   }
 }
 
@@ -146,19 +135,4 @@ function connectorOrigins(rest: RestConnector): Set<string> {
     }
   }
   return origins;
-}
-
-/**
- * The one place errors leave the connector: a stop request surfaces as the run signal's own reason, anything
- * else as an ExtractError whose message has been scrubbed of secret values.
- */
-export function toExtractError(e: unknown, scrubber: SecretScrubber, signal: AbortSignal): unknown {
-  if (signal.aborted) return signal.reason;
-  if (e instanceof ExtractError) {
-    const message = scrubber.scrub(e.message);
-    return message === e.message ? e : new ExtractError(message, e.status);
-  }
-  if (e instanceof SecretNotFoundError) return new ExtractError(e.message);
-  const text = e instanceof Error ? e.message : String(e);
-  return new ExtractError(`REST extract failed: ${scrubber.scrub(text)}`);
 }

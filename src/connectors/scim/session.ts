@@ -9,9 +9,8 @@ import type { Connector } from '../../model/resources.js';
 import { SecretNotFoundError, type SecretResolver } from '../../secrets/resolver.js';
 import { DEFAULT_RETRY, HttpClient, type RetryOptions } from '../../transport/http-client.js';
 import { SecretScrubber } from '../../transport/scrub.js';
-import { createDispatcher } from '../../transport/tls.js';
 import { type Authenticator, staticHeader } from '../kit/auth/index.js';
-import { ExtractError, ResyncRequired } from '../types.js';
+import { openSessionScope, toExtractError } from '../kit/session-scope.js';
 import { ScimApi } from './api.js';
 import { scimBaseUrl, scimBlock, TIMEOUT_MS } from './config.js';
 
@@ -41,19 +40,8 @@ export async function openScimSession(ctx: SessionContext, options: ScimRuntimeO
   const scrubber = new SecretScrubber();
   const scim = scimBlock(ctx.connector);
   const baseUrl = scimBaseUrl(scim);
-  const controller = new AbortController();
-  const forward = (): void => controller.abort(ctx.signal.reason);
-  if (ctx.signal.aborted) forward();
-  ctx.signal.addEventListener('abort', forward, { once: true });
-  const dispatcher = await createDispatcher(scim, ctx.secrets, ctx.namespace).catch((e: unknown) => {
-    ctx.signal.removeEventListener('abort', forward);
-    throw toExtractError(e, scrubber, ctx.signal);
-  });
-  const close = async (): Promise<void> => {
-    ctx.signal.removeEventListener('abort', forward);
-    if (!controller.signal.aborted) controller.abort(new Error('SCIM session closed'));
-    await dispatcher.destroy().catch(() => {});
-  };
+  const scope = await openSessionScope(scim, ctx, { scrubber, system: 'SCIM' });
+  const { dispatcher, close } = scope;
   try {
     const http = new HttpClient({
       dispatcher,
@@ -61,7 +49,7 @@ export async function openScimSession(ctx: SessionContext, options: ScimRuntimeO
       timeoutField: 'the SCIM request timeout',
       caField: 'spec.scim.tls.caSecretRef',
       retryMessage: 'retrying SCIM request',
-      signal: controller.signal,
+      signal: scope.signal,
       retry: { ...DEFAULT_RETRY, ...options.retry },
       log: ctx.log,
       scrub: (t) => scrubber.scrub(t),
@@ -69,10 +57,10 @@ export async function openScimSession(ctx: SessionContext, options: ScimRuntimeO
     });
     const auth = await scimAuth(scim, ctx, scrubber);
     const api = new ScimApi({ http, auth, log: ctx.log, scrub: (t) => scrubber.scrub(t), basePath: baseUrl.pathname });
-    return { scim, baseUrl, api, close, toExtractError: (e) => toExtractError(e, scrubber, ctx.signal) };
+    return { scim, baseUrl, api, close, toExtractError: (e) => toExtractError(e, scrubber, ctx.signal, 'SCIM') };
   } catch (e) {
     await close();
-    throw toExtractError(e, scrubber, ctx.signal);
+    throw toExtractError(e, scrubber, ctx.signal, 'SCIM');
   }
 }
 
@@ -90,17 +78,4 @@ async function scimAuth(scim: ScimConnector, ctx: SessionContext, scrubber: Secr
   const encoded = Buffer.from(`${key('username')}:${key('password')}`).toString('base64');
   scrubber.add(encoded);
   return staticHeader('Authorization', `Basic ${encoded}`);
-}
-
-/** A stop request surfaces as the signal's reason; anything else as an ExtractError scrubbed of secret values. */
-function toExtractError(e: unknown, scrubber: SecretScrubber, signal: AbortSignal): unknown {
-  if (signal.aborted) return signal.reason;
-  if (e instanceof ExtractError) {
-    const message = scrubber.scrub(e.message);
-    return message === e.message ? e : new ExtractError(message, e.status);
-  }
-  if (e instanceof SecretNotFoundError) return new ExtractError(e.message);
-  if (e instanceof ResyncRequired) return e;
-  const text = e instanceof Error ? e.message : String(e);
-  return new ExtractError(`SCIM extract failed: ${scrubber.scrub(text)}`);
 }
