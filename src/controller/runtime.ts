@@ -14,6 +14,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Redis } from 'ioredis';
 import { typeRules } from '../connectors/registry.js';
 import { closeRestActionSessions } from '../connectors/rest/actions/index.js';
+import { closeScimActionSessions } from '../connectors/scim/index.js';
 import { type InvocationMetrics, InvocationService } from '../invocations/invocation-service.js';
 import { InvocationLimits } from '../invocations/limits.js';
 import type { TaskGate } from '../invocations/task-gate.js';
@@ -268,6 +269,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       await invocations?.close();
       await idempotency?.close();
       await closeRestActionSessions();
+      await closeScimActionSessions();
       // Runs stop and are recorded before the status is flushed and, last, the Lease is released: a
       // standby must not start scheduling while this replica still runs anything.
       await controller.close();

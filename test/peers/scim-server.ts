@@ -1,7 +1,7 @@
 /**
  * A real SCIM 2.0 service provider for tests: SCIMMY with scimmy-routers on express 4, on 127.0.0.1 with a
  * random port, Basic or Bearer auth, in-memory users (with the enterprise extension) and groups with members,
- * `meta.lastModified` kept by every write (ingress, PATCH). SCIMMY filters, pages (startIndex/count) and
+ * `meta.lastModified` kept by every write (ingress, PATCH), userName unique (409 uniqueness). SCIMMY filters, pages (startIndex/count) and
  * answers ServiceProviderConfig, 400 invalidFilter and 401 itself. Its caveats (docs test-peers.md): itemsPerPage
  * echoes the requested count; filters on extension attributes match nothing; no ETags.
  *
@@ -83,6 +83,11 @@ function declare(): void {
       const map = store(kind);
       const id = resource.id ?? String(instance.id ?? `${kind[0]}${map.size + 1}-${Date.now()}`);
       const before = map.get(id);
+      const userName = kind === 'users' ? String(instance.userName ?? '').toLowerCase() : undefined;
+      const taken =
+        userName && [...map.values()].some((u) => u.id !== id && String(u.userName).toLowerCase() === userName);
+      if (taken)
+        throw new SCIMMY.Types.Error(409, 'uniqueness', `userName "${String(instance.userName)}" already exists`);
       const json = JSON.parse(JSON.stringify(instance)) as Record<string, unknown>;
       const saved = stamp({ ...json, id }, current?.clock() ?? new Date()) as Resource;
       if (before?.meta)
@@ -91,7 +96,9 @@ function declare(): void {
       return saved;
     },
     degress: async (resource: { id?: string }) => {
-      if (resource.id) store(kind).delete(resource.id);
+      if (resource.id && !store(kind).delete(resource.id)) {
+        throw new SCIMMY.Types.Error(404, '', `Resource ${resource.id} not found`);
+      }
     },
   });
   SCIMMY.Resources.declare(SCIMMY.Resources.User.extend(SCIMMY.Schemas.EnterpriseUser, false));

@@ -3,7 +3,13 @@
  * and SCIM error bodies (`{status, scimType, detail}`) turned into messages that say what the server refused.
  */
 import type { Logger } from '../../log/logger.js';
-import { type HttpClient, type HttpResponse, statusText } from '../../transport/http-client.js';
+import {
+  type ExchangeOptions,
+  type HttpClient,
+  type HttpMethod,
+  type HttpResponse,
+  statusText,
+} from '../../transport/http-client.js';
 import { excerpt } from '../../transport/scrub.js';
 import type { Authenticator } from '../kit/auth/index.js';
 import { isRecord } from '../kit/markers.js';
@@ -66,6 +72,32 @@ export class ScimApi {
       options,
     );
     this.options.log.debug({ request: this.describe(url), status: res.status, ms: Date.now() - started }, 'SCIM call');
+    return res;
+  }
+
+  /**
+   * One counted request of an event activity with a JSON body (sent as application/scim+json), under the
+   * caller's signal and retry policy; returns the answer whatever its status.
+   */
+  async call(method: HttpMethod, url: URL, body: unknown, options: ExchangeOptions): Promise<HttpResponse> {
+    this.calls++;
+    const { headers } = await this.options.auth.authorize();
+    const started = Date.now();
+    const res = await this.options.http.exchange(
+      {
+        method,
+        url,
+        headers: {
+          Accept: 'application/scim+json, application/json',
+          ...(body === undefined ? {} : { 'Content-Type': 'application/scim+json' }),
+          ...headers,
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      },
+      options,
+    );
+    const request = this.describe(url, method);
+    this.options.log.debug({ request, status: res.status, ms: Date.now() - started }, 'SCIM call');
     return res;
   }
 }

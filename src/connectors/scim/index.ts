@@ -1,12 +1,16 @@
 /**
  * SCIM 2.0 connector, read as a SCIM client (seed 004): scheduled reads of `/Users` and `/Groups` (full or
- * incremental on `meta.lastModified`) and the connection check. Provisioning activities come later.
+ * incremental on `meta.lastModified`), the connection check, and provisioning activities on event tasks
+ * (actions/: createUser, updateUser, activate/deactivateUser, deleteUser, add/removeUserFromGroups,
+ * createGroup, deleteGroup).
  */
 import { connectorSecretRefs } from '../secret-refs.js';
 import type { ConnectorType } from '../types.js';
+import { evictScimActionSession, scimActions } from './actions/index.js';
 import { checkScimConnection } from './check.js';
 import { extractScim } from './extract.js';
 
+export { closeScimActionSessions } from './actions/index.js';
 export { checkScimConnection } from './check.js';
 export { extractScim } from './extract.js';
 export { scimString } from './filter.js';
@@ -14,10 +18,14 @@ export type { ScimRuntimeOptions } from './session.js';
 
 export const scimConnector: ConnectorType = {
   type: 'scim',
-  usages: ['scheduled'],
+  usages: ['scheduled', 'event'],
   incremental: true,
   mappingsTypes: ['identityAndAccess', 'identity', 'access'],
   secretRefs: connectorSecretRefs('scim'),
   extract: (ctx) => extractScim(ctx),
   checkConnection: (ctx) => checkScimConnection(ctx),
+  actions: scimActions,
+  // The event session holds the secret values and the TLS dispatcher: dropping it makes the next invocation
+  // read them again; calls in flight finish on it.
+  evictSessions: (namespace, name) => evictScimActionSession(namespace, name),
 };

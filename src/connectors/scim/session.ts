@@ -31,6 +31,8 @@ export interface ScimSession {
   scim: ScimConnector;
   baseUrl: URL;
   api: ScimApi;
+  /** Removes the session's secret values from a text. */
+  scrub(text: string): string;
   close(): Promise<void>;
   /** Converts anything thrown during the session into an ExtractError without secret values. */
   toExtractError(e: unknown): unknown;
@@ -57,7 +59,14 @@ export async function openScimSession(ctx: SessionContext, options: ScimRuntimeO
     });
     const auth = await scimAuth(scim, ctx, scrubber);
     const api = new ScimApi({ http, auth, log: ctx.log, scrub: (t) => scrubber.scrub(t), basePath: baseUrl.pathname });
-    return { scim, baseUrl, api, close, toExtractError: (e) => toExtractError(e, scrubber, ctx.signal, 'SCIM') };
+    return {
+      scim,
+      baseUrl,
+      api,
+      scrub: (t) => scrubber.scrub(t),
+      close,
+      toExtractError: (e) => toExtractError(e, scrubber, ctx.signal, 'SCIM'),
+    };
   } catch (e) {
     await close();
     throw toExtractError(e, scrubber, ctx.signal, 'SCIM');
