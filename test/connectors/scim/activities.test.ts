@@ -72,6 +72,28 @@ spec:
   mappingsType: identity
   event: {timeout: 5s}
   mappings:${identity('userName')}
+---
+apiVersion: provisio.dev/v1alpha1
+kind: Connector
+metadata: {name: idp-without-patch, namespace: iga}
+spec:
+  type: scim
+  scim:
+    host: 127.0.0.1
+    port: ${port}
+    basePath: /scim/v2
+    tls: {enabled: false}
+    auth: {type: basic, secretRef: {name: scim-credentials}}
+---
+apiVersion: provisio.dev/v1alpha1
+kind: Task
+metadata: {name: idp-put, namespace: iga}
+spec:
+  connectorRef: {name: idp-without-patch}
+  usage: event
+  mappingsType: identityAndAccess
+  event: {timeout: 5s}
+  mappings:${identity('id')}${access}
 `;
 
 const invoke = (
@@ -251,6 +273,34 @@ describe('group activities', () => {
     const del = await invoke('deleteGroup', { group_id: id });
     expect(del.body).toMatchObject({ state: 'Completed', statusCode: 204 });
     expect(scim.groups.has(id)).toBe(false);
+  });
+});
+
+describe('a server without PATCH', () => {
+  it('updates users and memberships by GET then PUT of the whole resource', async () => {
+    scim.intercept = (req) =>
+      req.path.endsWith('/ServiceProviderConfig')
+        ? { status: 200, json: { patch: { supported: false }, filter: { supported: true } } }
+        : undefined;
+    const res = await invoke('updateUser', { scim_id: 'u1', last_name: 'Lovelace' }, {}, 'idp-put');
+    expect(res.body).toMatchObject({ state: 'Completed', response: { id: 'u1' } });
+    expect(scim.users.get('u1')).toMatchObject({ userName: 'ada', name: { givenName: 'Ada', familyName: 'Lovelace' } });
+    expect((await invoke('deactivateUser', { scim_id: 'u1' }, {}, 'idp-put')).body.state).toBe('Completed');
+    expect(scim.users.get('u1')?.active).toBe(false);
+    const add = await invoke('addUserToGroups', { scim_id: 'u1' }, { groups: ['g1'] }, 'idp-put');
+    expect(add.body.state).toBe('Completed');
+    expect(memberIds('g1')).toEqual(['u2', 'u1']);
+    expect((await invoke('removeUserFromGroups', { scim_id: 'u2' }, { groups: 'g1' }, 'idp-put')).body.state).toBe(
+      'Completed',
+    );
+    expect(memberIds('g1')).toEqual(['u1']);
+    expect(scim.requests.some((r) => r.method === 'PATCH')).toBe(false);
+    expect(scim.requests.filter((r) => r.method === 'PUT').map((r) => r.path)).toEqual([
+      '/scim/v2/Users/u1',
+      '/scim/v2/Users/u1',
+      '/scim/v2/Groups/g1',
+      '/scim/v2/Groups/g1',
+    ]);
   });
 });
 
