@@ -92,8 +92,8 @@ const CORPUS: Record<string, string[]> = {
   '26-connector-ref-missing.yaml': [
     '21:24 spec.connectorRef.name Connector "hr-ap" not found in namespace "iga-26" (did you mean "hr-api"?)',
   ],
-  '27-event-task-on-scim.yaml': [
-    '22:10 spec.usage Connector "workforce-idp" is of type scim, which supports scheduled tasks, not event',
+  '27-authentication-task-on-scim.yaml': [
+    '22:10 spec.usage Connector "workforce-idp" is of type scim, which supports scheduled and event tasks, not authentication',
   ],
   '28-source-block-wrong-type.yaml': [
     '28:5 spec.source.rest source block "rest" does not match Connector "entra-id" of type msgraph; use source.msgraph',
