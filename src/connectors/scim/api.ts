@@ -76,8 +76,9 @@ export class ScimApi {
   }
 
   /**
-   * One counted request of an event activity with a JSON body (sent as application/scim+json), under the
-   * caller's signal and retry policy; returns the answer whatever its status.
+   * One counted request of an event activity with a JSON body (an object, or a string that already is the JSON
+   * text; sent as application/scim+json), under the caller's signal and retry policy; returns the answer
+   * whatever its status.
    */
   async call(method: HttpMethod, url: URL, body: unknown, options: ExchangeOptions): Promise<HttpResponse> {
     this.calls++;
@@ -92,7 +93,7 @@ export class ScimApi {
           ...(body === undefined ? {} : { 'Content-Type': 'application/scim+json' }),
           ...headers,
         },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: body === undefined || typeof body === 'string' ? body : JSON.stringify(body),
       },
       options,
     );

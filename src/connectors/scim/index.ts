@@ -2,7 +2,7 @@
  * SCIM 2.0 connector, read as a SCIM client (seed 004): scheduled reads of `/Users` and `/Groups` (full or
  * incremental on `meta.lastModified`), the connection check, and provisioning activities on event tasks
  * (actions/: createUser, updateUser, activate/deactivateUser, deleteUser, add/removeUserFromGroups,
- * createGroup, deleteGroup).
+ * createGroup, deleteGroup, restCall).
  */
 import { connectorSecretRefs } from '../secret-refs.js';
 import type { ConnectorType } from '../types.js';

@@ -276,6 +276,34 @@ describe('group activities', () => {
   });
 });
 
+describe('restCall', () => {
+  it('sends one request under the SCIM base URL with the data substituted', async () => {
+    const res = await invoke('restCall', { id: 'u1' }, { method: 'GET', url: '/Users/$id$' });
+    expect(res.body).toMatchObject({ state: 'Completed', statusCode: 200, response: { id: 'u1', userName: 'ada' } });
+    const patch = await invoke(
+      'restCall',
+      { id: 'u2' },
+      {
+        method: 'PATCH',
+        url: '/Users/$id$',
+        body: {
+          schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+          Operations: [{ op: 'replace', path: 'title', value: 'Rear Admiral' }],
+        },
+      },
+    );
+    expect(patch.body.state).toBe('Completed');
+    expect(scim.users.get('u2')?.title).toBe('Rear Admiral');
+    const missing = await invoke('restCall', { id: 'zz' }, { method: 'GET', url: '/Users/$id$' });
+    expect(missing.body).toMatchObject({ state: 'Exception', statusCode: 404 });
+    expect(missing.body.exception).toBe('GET /scim/v2/Users/zz answered 404 Not Found: Resource zz not found');
+    const off = await invoke('restCall', {}, { method: 'GET', url: 'http://evil.example/Users' });
+    expect(off.status).toBe(400);
+    const up = await invoke('restCall', {}, { method: 'GET', url: '/../admin' });
+    expect(up.status).toBe(400);
+  });
+});
+
 describe('a server without PATCH', () => {
   it('updates users and memberships by GET then PUT of the whole resource', async () => {
     scim.intercept = (req) =>

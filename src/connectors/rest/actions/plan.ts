@@ -7,8 +7,8 @@
 import { parseDuration } from '../../../model/duration.js';
 import type { Connector, Task } from '../../../model/resources.js';
 import { dateValueFormatter } from '../../kit/date-format.js';
+import { taskPrefix, type UrlBase, urlBase } from '../../kit/event-call/call-url.js';
 import { mergeHeaders } from '../api.js';
-import { taskPrefix, type UrlBase, urlBase } from './call-url.js';
 
 export const DEFAULT_EVENT_TIMEOUT = '30s';
 

@@ -21,6 +21,9 @@ import {
   type RetryEvent,
   TLS_CODE,
 } from '../../../transport/http-client.js';
+import { callUrl, checkUrlText } from '../../kit/event-call/call-url.js';
+import { type CallInput, readInput } from '../../kit/event-call/input.js';
+import { responseValue, scrubbedResponse, statusException } from '../../kit/event-call/outcome.js';
 import {
   bodyTemplateIsJson,
   DotSegmentError,
@@ -33,9 +36,6 @@ import type { ActionContext, ActionResult, InvokeData } from '../../types.js';
 import { InvalidInvocationError } from '../../types.js';
 import { mergeHeaders } from '../api.js';
 import type { AuthState } from '../auth.js';
-import { callUrl, checkUrlText } from './call-url.js';
-import { type CallInput, readInput } from './input.js';
-import { responseValue, scrubbedResponse, statusException } from './outcome.js';
 import { type CallPlan, ConfigError, callPlan } from './plan.js';
 import { leaseSession, type SessionLease } from './sessions.js';
 

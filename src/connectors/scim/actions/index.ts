@@ -1,6 +1,7 @@
-/** Provisioning activities of the SCIM connector (issue 14 part 3), registered as `actions` on scimConnector. */
+/** Provisioning activities of the SCIM connector (issue 14 part 3), registered as `actions` on scimConnector (restCall included). */
 import type { ActionHandler } from '../../types.js';
 import { addUserToGroups, createGroup, deleteGroup, removeUserFromGroups } from './groups.js';
+import { restCall } from './rest-call.js';
 import { activateUser, createUser, deactivateUser, deleteUser, updateUser } from './users.js';
 
 export { closeScimActionSessions, evictScimActionSession } from './sessions.js';
@@ -15,4 +16,5 @@ export const scimActions: Readonly<Record<string, ActionHandler>> = {
   removeUserFromGroups,
   createGroup,
   deleteGroup,
+  restCall,
 };

@@ -106,6 +106,23 @@ export class ActivityRun {
     throw this.refusal(res, session);
   }
 
+  /** One request to a URL the caller checked (restCall); returns the answer whatever its status. */
+  async send(method: HttpMethod, url: URL, body?: string): Promise<HttpResponse> {
+    const session = await this.session();
+    this.what = `${method} ${url.pathname}`;
+    const res = await session.scim.api.call(method, url, body, {
+      signal: this.deadline.signal,
+      retry: policyFor(method, this.deadline.ms),
+      attemptTimeout: false,
+    });
+    if (res.status === 401) this.lease?.evict();
+    return res;
+  }
+
+  scrub(text: string): string {
+    return this.lease?.session.scim.scrub(text) ?? text;
+  }
+
   /** The server's features, read once per session. */
   async features(): Promise<ProviderFeatures> {
     const session = await this.session();

@@ -1,5 +1,5 @@
 /**
- * The URL of an event call: connector base URL + task `event.query` + the call's URL (digest §4.9), joined
+ * (restCall of the REST and SCIM types) The URL of an event call: connector base URL + task `event.query` + the call's URL (digest §4.9), joined
  * with exactly one slash and keeping every query string. The connector's credentials go with the request, so
  * the result must stay on the base URL's origin and under its path. Everything that could lead elsewhere is
  * refused rather than "repaired": user info, other hosts, ports or schemes, scheme-relative URLs, backslashes,

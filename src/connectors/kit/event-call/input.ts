@@ -1,5 +1,5 @@
 /**
- * The `input` of a restCall invocation (digest §4.9: Action, REST URL, Rest Body), checked before anything
+ * (restCall of the REST and SCIM types) The `input` of a restCall invocation (digest §4.9: Action, REST URL, Rest Body), checked before anything
  * else happens. Unknown fields are refused: a misspelt `Url` must not turn a DELETE of one user into a DELETE
  * of the whole collection at the base URL.
  */

@@ -1,5 +1,5 @@
 /**
- * What a workflow gets back from a call (digest §4.9): the upstream body for its response attribute (JSON when
+ * What a workflow gets back from a restCall (digest §4.9; shared by the REST and SCIM types): the upstream body for its response attribute (JSON when
  * it is JSON, else text, null when empty), and for failures one readable line, `PATCH /users/42 answered
  * 404 Not Found: user 42 not found`, with the API's own error message pulled out of the usual JSON shapes.
  * Every text passes the session's scrubber: APIs like to echo the credentials they refused.
@@ -59,11 +59,16 @@ export const statusLine = (status: number): string =>
   `${status}${STATUS_CODES[status] ? ` ${STATUS_CODES[status]}` : ''}`;
 
 /** `<METHOD> <path> answered 404 Not Found: <message>`, scrubbed and cut to ~300 characters. */
-export function statusException(what: string, answer: CallAnswer, scrub: (t: string) => string): string {
+export function statusException(
+  what: string,
+  answer: CallAnswer,
+  scrub: (t: string) => string,
+  authField = 'spec.rest.auth',
+): string {
   const parsed = responseValue(answer);
   const message = errorMessage(parsed) ?? (typeof parsed === 'string' ? parsed : answer.body);
   const hint =
-    answer.status === 401 || answer.status === 403 ? " (check the connector's spec.rest.auth and its secret)" : '';
+    answer.status === 401 || answer.status === 403 ? ` (check the connector's ${authField} and its secret)` : '';
   const detail = message.trim() === '' ? '' : `: ${excerpt(scrub(message))}`;
   return `${what} answered ${statusLine(answer.status)}${hint}${detail}`;
 }
