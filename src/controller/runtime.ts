@@ -81,6 +81,8 @@ export interface RuntimeOptions {
   secrets?: SecretResolver;
   target?: string;
   concurrency?: number;
+  /** How often invocation counts are added to status (default 1 s); tests that flush themselves set it high. */
+  invocationFlushMs?: number;
   /** Check each valid connector's connection into status.connection, again every 5 minutes (default true). */
   checkConnections?: boolean;
   maxInvocations?: number;
@@ -184,6 +186,7 @@ async function openInvocations(
     log: opts.log,
     metrics: opts.metrics,
     limits: new InvocationLimits(opts.maxInvocations ?? 256),
+    flushEveryMs: opts.invocationFlushMs,
     idempotency,
     counters,
   });
