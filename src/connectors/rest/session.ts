@@ -7,11 +7,11 @@
 import type { Dispatcher } from 'undici';
 import type { RestConnector } from '../../generated/types.js';
 import type { Logger } from '../../log/logger.js';
-import type { Connector } from '../../model/resources.js';
 import type { SecretResolver } from '../../secrets/resolver.js';
 import { DEFAULT_RETRY, HttpClient, type RetryOptions } from '../../transport/http-client.js';
 import { SecretScrubber } from '../../transport/scrub.js';
 import { openSessionScope, toExtractError } from '../kit/session-scope.js';
+import type { ConnectionContext } from '../types.js';
 import { ExtractError } from '../types.js';
 import { mergeHeaders, RestApi } from './api.js';
 import { type Authenticator, createAuthenticator } from './auth.js';
@@ -25,13 +25,8 @@ export interface RestRuntimeOptions {
   subqueryConcurrency?: number;
 }
 
-export interface SessionContext {
-  connector: Connector;
-  namespace: string;
-  secrets: SecretResolver;
-  signal: AbortSignal;
-  log: Logger;
-}
+/** What a session needs of its caller: the connector's context without a task (connectors/types.ts). */
+export type SessionContext = ConnectionContext;
 
 export interface SessionOptions extends RestRuntimeOptions {
   taskHeaders?: Record<string, string>;

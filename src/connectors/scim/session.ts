@@ -4,13 +4,12 @@
  * secret values out of messages. Closing the session cancels whatever is still in flight.
  */
 import type { ScimConnector } from '../../generated/types.js';
-import type { Logger } from '../../log/logger.js';
-import type { Connector } from '../../model/resources.js';
-import { SecretNotFoundError, type SecretResolver } from '../../secrets/resolver.js';
+import { SecretNotFoundError } from '../../secrets/resolver.js';
 import { DEFAULT_RETRY, HttpClient, type RetryOptions } from '../../transport/http-client.js';
 import { SecretScrubber } from '../../transport/scrub.js';
 import { type Authenticator, staticHeader } from '../kit/auth/index.js';
 import { openSessionScope, toExtractError } from '../kit/session-scope.js';
+import type { ConnectionContext } from '../types.js';
 import { ScimApi } from './api.js';
 import { scimBaseUrl, scimBlock, TIMEOUT_MS } from './config.js';
 
@@ -19,13 +18,8 @@ export interface ScimRuntimeOptions {
   retry?: Partial<RetryOptions>;
 }
 
-export interface SessionContext {
-  connector: Connector;
-  namespace: string;
-  secrets: SecretResolver;
-  signal: AbortSignal;
-  log: Logger;
-}
+/** What a session needs of its caller: the connector's context without a task (connectors/types.ts). */
+export type SessionContext = ConnectionContext;
 
 export interface ScimSession {
   scim: ScimConnector;
