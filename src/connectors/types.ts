@@ -126,6 +126,8 @@ export interface ConnectorType {
    * calls it when the connector or one of its secrets changes, or the connector goes away.
    */
   evictSessions?(namespace: string, name: string): void;
+  /** Closes every session the type keeps (shutdown); calls in flight finish first. */
+  closeSessions?(): Promise<void>;
   /** Every secret the connector block references, for validation and secret watching. */
   secretRefs(connector: Connector): Array<{ ref: SecretRef; field: string[] }>;
   /** Scheduled extract; absent for types that cannot run scheduled tasks yet. */

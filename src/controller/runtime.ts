@@ -12,9 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Redis } from 'ioredis';
-import { typeRules } from '../connectors/registry.js';
-import { closeRestActionSessions } from '../connectors/rest/actions/index.js';
-import { closeScimActionSessions } from '../connectors/scim/index.js';
+import { builtInConnectorTypes, typeRules } from '../connectors/registry.js';
 import { type InvocationMetrics, InvocationService } from '../invocations/invocation-service.js';
 import { InvocationLimits } from '../invocations/limits.js';
 import type { TaskGate } from '../invocations/task-gate.js';
@@ -271,8 +269,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       await listener?.close();
       await invocations?.close();
       await idempotency?.close();
-      await closeRestActionSessions();
-      await closeScimActionSessions();
+      // What each connector type keeps between event calls (sessions, tokens, connection pools).
+      await Promise.all(builtInConnectorTypes.all().map((t) => t.closeSessions?.()));
       // Runs stop and are recorded before the status is flushed and, last, the Lease is released: a
       // standby must not start scheduling while this replica still runs anything.
       await controller.close();

@@ -1,7 +1,7 @@
 /** Generic REST API connector (seed 000): scheduled extract and connection check. */
 import { connectorSecretRefs } from '../secret-refs.js';
 import type { ConnectorType } from '../types.js';
-import { evictRestActionSession, restCall } from './actions/index.js';
+import { closeRestActionSessions, evictRestActionSession, restCall } from './actions/index.js';
 import { checkRestConnection } from './check.js';
 import { extractRest } from './extract.js';
 import { validateRestConnector, validateRestTask } from './validation.js';
@@ -28,4 +28,5 @@ export const restConnector: ConnectorType = {
   // them all; calls in flight finish on it, the next call opens a new session that reads the secrets again.
   // Scheduled runs open a session per run, so nothing of theirs outlives a run.
   evictSessions: (namespace, name) => evictRestActionSession(namespace, name),
+  closeSessions: () => closeRestActionSessions(),
 };

@@ -6,11 +6,10 @@
  */
 import { connectorSecretRefs } from '../secret-refs.js';
 import type { ConnectorType } from '../types.js';
-import { evictScimActionSession, scimActions } from './actions/index.js';
+import { closeScimActionSessions, evictScimActionSession, scimActions } from './actions/index.js';
 import { checkScimConnection } from './check.js';
 import { extractScim } from './extract.js';
 
-export { closeScimActionSessions } from './actions/index.js';
 export { checkScimConnection } from './check.js';
 export { extractScim } from './extract.js';
 export { scimString } from './filter.js';
@@ -28,4 +27,5 @@ export const scimConnector: ConnectorType = {
   // The event session holds the secret values and the TLS dispatcher: dropping it makes the next invocation
   // read them again; calls in flight finish on it.
   evictSessions: (namespace, name) => evictScimActionSession(namespace, name),
+  closeSessions: () => closeScimActionSessions(),
 };
