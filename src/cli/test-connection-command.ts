@@ -5,6 +5,7 @@
  * or PROVISIO_SECRET_* variables. Exit 0 when the system answered as it should, 1 otherwise.
  */
 import { builtInConnectorTypes, typeRules } from '../connectors/registry.js';
+import { runConnectionCheck } from '../controller/connection-check.js';
 import { silentLogger } from '../log/logger.js';
 import type { Connector } from '../model/resources.js';
 import { LocalSecretResolver } from '../secrets/resolver.js';
@@ -49,20 +50,7 @@ async function locally(name: string, opts: TestConnectionOptions): Promise<Resul
   if (!connector) {
     throw new Error(`Connector ${stored.key} is invalid (${stored.errors[0]?.message ?? 'see provisio validate'})`);
   }
-  const type = builtInConnectorTypes.get(connector.spec.type);
-  if (!type.checkConnection) {
-    return {
-      connector: stored.key,
-      ok: false,
-      message: `${connector.spec.type} connectors have no connection check in this version`,
-    };
-  }
-  const check = await type.checkConnection({
-    connector,
-    namespace: connector.metadata.namespace ?? 'default',
-    secrets: new LocalSecretResolver(opts.secretsDir ?? process.env.PROVISIO_SECRETS_DIR),
-    signal: AbortSignal.timeout(30_000),
-    log: silentLogger,
-  });
+  const secrets = new LocalSecretResolver(opts.secretsDir ?? process.env.PROVISIO_SECRETS_DIR);
+  const check = await runConnectionCheck(builtInConnectorTypes, connector, secrets, silentLogger);
   return { connector: stored.key, ...check };
 }

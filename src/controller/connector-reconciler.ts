@@ -15,6 +15,7 @@ import { runInProgress } from '../model/run-outcome.js';
 import type { SecretResolver } from '../secrets/resolver.js';
 import type { StatusStore } from '../state/status-store.js';
 import type { ResourceStore } from '../store/resource-store.js';
+import { runConnectionCheck } from './connection-check.js';
 import type { ResourceLookup } from './resource-lookup.js';
 import { recordApplied, type StatusRecords } from './status-records.js';
 import { connectorConditions, connectorHealth } from './task-status.js';
@@ -31,8 +32,6 @@ export interface ConnectorReconcilerOptions {
   /** Whether to run connection checks (off for `--once` and most tests: a check calls the system). */
   checkConnections: boolean;
 }
-
-const CHECK_TIMEOUT_MS = 30_000;
 
 export class ConnectorReconciler {
   /** Per connector: what its sessions were built from (spec and secret values, hashed). */
@@ -133,26 +132,8 @@ export class ConnectorReconciler {
   }
 
   /** The type's connection check, bounded in time; never throws. */
-  async check(connector: Connector): Promise<ConnectionCheck> {
-    const type = this.o.types.get(connector.spec.type);
-    if (!type.checkConnection) {
-      return { ok: false, message: `${connector.spec.type} connectors have no connection check in this version` };
-    }
-    const signal = AbortSignal.timeout(CHECK_TIMEOUT_MS);
-    try {
-      return await type.checkConnection({
-        connector,
-        namespace: namespaceOf(connector),
-        secrets: this.o.secrets,
-        signal,
-        log: this.o.log.child({ connector: `${namespaceOf(connector)}/${connector.metadata.name}` }),
-      });
-    } catch (e) {
-      return {
-        ok: false,
-        message: signal.aborted ? `no answer within ${CHECK_TIMEOUT_MS / 1000}s` : (e as Error).message,
-      };
-    }
+  check(connector: Connector): Promise<ConnectionCheck> {
+    return runConnectionCheck(this.o.types, connector, this.o.secrets, this.o.log);
   }
 
   private async refreshNow(key: string, force: boolean): Promise<void> {
