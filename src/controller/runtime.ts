@@ -191,6 +191,28 @@ async function openInvocations(
   return { invocations, idempotency };
 }
 
+/** The invocation service and the HTTP listener, when the runtime serves (`--listen`). */
+async function serve(
+  opts: RuntimeOptions,
+  d: DesiredState & { gate: TaskGate; stateDir: string; redis?: Redis },
+  controller: Controller,
+): Promise<Partial<InvocationParts> & { listener?: Listener }> {
+  if (!opts.serve) return {};
+  const parts = await openInvocations(opts, d);
+  const { store, statuses, source, gate } = d;
+  const revision = () => source.revision;
+  const listener = await opts.serve({
+    store,
+    statuses,
+    controller,
+    revision,
+    gate,
+    invocations: parts.invocations,
+    log: opts.log,
+  });
+  return { ...parts, listener };
+}
+
 /** After the source's first full read: what it no longer declares has no last good version either. */
 function loaded({ source, store }: DesiredState, log: Logger): void {
   store.forgetAbsentLastGood();
@@ -241,19 +263,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const redis = opts.redis
     ? await (await import('../state/redis/redis-client.js')).connectRedis(opts.redis, log)
     : undefined;
-  const served = opts.serve ? await openInvocations(opts, { ...desired, gate, stateDir, redis }) : undefined;
-  const { invocations, idempotency } = served ?? {};
-  const listener = served
-    ? await opts.serve!({
-        store,
-        statuses,
-        controller,
-        revision: () => source.revision,
-        gate,
-        invocations: served.invocations,
-        log,
-      })
-    : undefined;
+  const { invocations, idempotency, listener } = await serve(opts, { ...desired, gate, stateDir, redis }, controller);
   if (opts.watch) await source.watch();
 
   return {
