@@ -93,13 +93,7 @@ export class ActivityRun {
   async request(method: HttpMethod, path: string, body?: unknown, accept: number[] = []): Promise<Answer> {
     const session = await this.session();
     const url = endpoint(session.scim.baseUrl, path);
-    this.what = session.scim.api.describe(url, method);
-    const res = await session.scim.api.call(method, url, body, {
-      signal: this.deadline.signal,
-      retry: policyFor(method, this.deadline.ms),
-      attemptTimeout: false,
-    });
-    if (res.status === 401) this.lease?.evict();
+    const res = await this.exchange(session, method, url, body, session.scim.api.describe(url, method));
     if ((res.status >= 200 && res.status < 300) || accept.includes(res.status)) {
       return { status: res.status, body: parseBody(res.body) };
     }
@@ -108,8 +102,18 @@ export class ActivityRun {
 
   /** One request to a URL the caller checked (restCall); returns the answer whatever its status. */
   async send(method: HttpMethod, url: URL, body?: string): Promise<HttpResponse> {
-    const session = await this.session();
-    this.what = `${method} ${url.pathname}`;
+    return this.exchange(await this.session(), method, url, body, `${method} ${url.pathname}`);
+  }
+
+  /** Sends under the activity's deadline and retry rules; a 401 drops the session (its credentials failed). */
+  private async exchange(
+    session: EventSession,
+    method: HttpMethod,
+    url: URL,
+    body: unknown,
+    what: string,
+  ): Promise<HttpResponse> {
+    this.what = what;
     const res = await session.scim.api.call(method, url, body, {
       signal: this.deadline.signal,
       retry: policyFor(method, this.deadline.ms),
