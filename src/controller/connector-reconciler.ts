@@ -66,13 +66,15 @@ export class ConnectorReconciler {
       this.o.now(),
     );
     this.o.statuses.write('Connector', key, rec);
+    if (!stored.effective) return;
     const before = this.applied.get(key);
-    // Compared by spec: git mode applies every resource again at each commit, most of them unchanged.
-    if (stored.effective && before && JSON.stringify(before.spec) !== JSON.stringify(stored.effective.spec)) {
-      this.evict(before);
-    }
-    if (stored.effective) this.applied.set(key, stored.effective);
-    if (stored.effective && this.o.checkConnections) this.refreshInBackground(key);
+    // Compared by spec: git mode applies every resource again at each commit, and a connector is reconciled
+    // after every run of its tasks; most of these change nothing.
+    const changed = !before || JSON.stringify(before.spec) !== JSON.stringify(stored.effective.spec);
+    if (before && changed) this.evict(before);
+    this.applied.set(key, stored.effective);
+    // A new or changed connector is checked now; secrets are looked at again by the periodic pass (refreshAll).
+    if (changed && this.o.checkConnections) this.refreshInBackground(key);
   }
 
   removed(key: string): void {
