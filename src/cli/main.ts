@@ -60,6 +60,7 @@ export function buildProgram(): Command {
     .option('--secrets-dir <dir>', 'secrets directory (<dir>/<name>/<key>); default $PROVISIO_SECRETS_DIR')
     .addOption(new Option('--target <kind>', 'where loads write data cards').choices(['local', 'm42']).default('local'))
     .option('--target-url <url>', 'home solution REST API URL for --target m42')
+    .option('--target-ca <file>', 'with --target m42: PEM file of a CA to trust for the home solution')
     .option('--listen <addr>', 'serve the API on HOST:PORT or :PORT')
     .option('--once', 'run every scheduled task once, then exit non-zero if any run failed')
     .option('--concurrency <n>', 'runs at once across all tasks', (v) => Number.parseInt(v, 10), 6)
@@ -124,13 +125,18 @@ export function buildProgram(): Command {
 
   program
     .command('cards')
-    .description('list the data cards of the embedded local target (without TEMPLATE: the templates)')
+    .description('list data cards: of the embedded local target, or of the home solution with --target m42')
     .argument('[template]', 'template (data card type)')
     .option('--state-dir <dir>', 'state directory of the controller', DEFAULT_STATE_DIR)
     .option('--limit <n>', 'most cards in a table', (v) => Number.parseInt(v, 10), 200)
+    .addOption(new Option('--target <kind>', 'where the cards are').choices(['local', 'm42']).default('local'))
+    .option('--target-url <url>', 'with --target m42: the REST API URL, such as https://host/rest-api/itsm/v1')
+    .option('--target-ca <file>', 'with --target m42: PEM file of a CA to trust')
+    .option('--webapi-secret <name>', 'with --target m42: the Secret with the WebAPI user (keys username, password)')
+    .option('--secrets-dir <dir>', 'with --target m42: secrets directory; default $PROVISIO_SECRETS_DIR')
     .addOption(outputOption())
     .action(async (template: string | undefined, opts) => {
-      await cardsCommand(template, opts.output, opts.stateDir, opts.limit);
+      await cardsCommand(template, opts.output, opts.stateDir, opts.limit, opts);
     });
 
   const operations: Array<[string, string]> = [

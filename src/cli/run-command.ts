@@ -27,6 +27,7 @@ export interface RunCommandOptions {
   secretsDir?: string;
   target: string;
   targetUrl?: string;
+  targetCa?: string;
   listen?: string;
   once?: boolean;
   concurrency: number;
@@ -51,6 +52,7 @@ export async function runCommand(opts: RunCommandOptions): Promise<number> {
   const kube = opts.kubernetes ? await import('../kube/kube-config.js') : undefined;
   const runtime = await startServedRuntime({
     ...opts,
+    targetSettings: { url: opts.targetUrl, caFile: opts.targetCa },
     kubernetes: kube
       ? {
           kubeConfig: kube.loadKubeConfig(opts.kubeconfig),

@@ -101,6 +101,11 @@ export interface TypeFinding {
   message: string;
 }
 
+/** A finding about one task of a connector that only shows when its tasks are seen together. */
+export interface TaskSetFinding extends TypeFinding {
+  task: Task;
+}
+
 export interface ConnectorType {
   type: TypeName;
   /** Task usages this type supports (the validator refuses others). */
@@ -119,6 +124,8 @@ export interface ConnectorType {
    * its schema; the task may not have: read its fields defensively.
    */
   validateTask?(task: Task, connector: Connector): TypeFinding[];
+  /** Checks across all tasks of one connector (the M42 loop guard); tasks passed their schema. */
+  validateTaskSet?(tasks: readonly Task[], connector: Connector): TaskSetFinding[];
   /** Mapping paths the task may use although they are not plain attributes of a record (subquery prefixes). */
   mappingPrefixes?(task: Task): readonly string[];
   /**

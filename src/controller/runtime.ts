@@ -29,6 +29,7 @@ import { SqliteTaskCache } from '../state/sqlite/sqlite-task-cache.js';
 import { FileStatusStore, type StatusStore } from '../state/status-store.js';
 import { ResourceStore } from '../store/resource-store.js';
 import { LocalTarget } from '../targets/local/local-target.js';
+import { M42Targets } from '../targets/m42/m42-targets.js';
 import { sharedTarget, type TargetFactory } from '../targets/types.js';
 import { Controller } from './controller.js';
 import type { KubernetesMode } from './kubernetes-mode.js';
@@ -78,6 +79,8 @@ export interface RuntimeOptions {
   secretsDir?: string;
   secrets?: SecretResolver;
   target?: string;
+  /** `--target-url` and `--target-ca` of the m42 target. */
+  targetSettings?: TargetSettings;
   concurrency?: number;
   /** How often invocation counts are added to status (default 1 s); tests that flush themselves set it high. */
   invocationFlushMs?: number;
@@ -116,12 +119,28 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** Each connector's target. `local` is one embedded store for all connectors. */
-export function openTargets(kind: string, stateDir: string): TargetFactory {
+/** Where `--target m42` writes, and how it trusts the server. */
+export interface TargetSettings {
+  url?: string;
+  caFile?: string;
+}
+
+/**
+ * Each connector's target. `local` is one embedded store for all connectors; `m42` is the home solution's
+ * REST API, logged in per connector with its spec.webApi user.
+ */
+export function openTargets(
+  kind: string,
+  stateDir: string,
+  deps: { secrets: SecretResolver; log: Logger; settings?: TargetSettings },
+): TargetFactory {
   if (kind === 'local') return sharedTarget(new LocalTarget(join(stateDir, 'cards.db')));
-  throw new Error(
-    `--target ${kind}: this version of Provisio loads into the embedded local target only (--target local)`,
-  );
+  if (kind === 'm42') {
+    const url = deps.settings?.url;
+    if (!url) throw new Error('--target m42 needs --target-url, such as https://host/rest-api/itsm/v1');
+    return new M42Targets({ url, caFile: deps.settings?.caFile, secrets: deps.secrets, log: deps.log });
+  }
+  throw new Error(`--target ${kind}: unknown target; use local or m42`);
 }
 
 interface DesiredState {
@@ -229,7 +248,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const desired = await openDesiredState(opts, stateDir);
   const { store, source, statuses, secrets, kube } = desired;
   const cache = new SqliteTaskCache(join(stateDir, 'state.db'));
-  const targets = openTargets(opts.target ?? 'local', stateDir);
+  const targets = openTargets(opts.target ?? 'local', stateDir, { secrets, log, settings: opts.targetSettings });
   const controller = new Controller({
     store,
     statuses,

@@ -16,6 +16,7 @@ import type { EngineDeps, RunRequest } from './engine-deps.js';
 import { extractAndLoad, loadEverything, throwIfAborted } from './extract-phase.js';
 import { openRun, type RunContext } from './run-context.js';
 import { asRunFailure, recordFailure, writeFailureCard } from './run-failure.js';
+import { checkTarget } from './target-requirements.js';
 
 export { lastClearTime } from './cache-policy.js';
 export type { EngineDeps, RunRequest, RunTrigger } from './engine-deps.js';
@@ -26,6 +27,7 @@ export async function runTask(deps: EngineDeps, req: RunRequest): Promise<TaskRu
   ctx.record.progress(true);
   let failure: unknown;
   try {
+    await checkTarget(ctx);
     const outcome = await extractAndLoad(ctx);
     await endExtract(ctx, outcome);
     // An incremental task marks what is missing only for kinds it had to read in full (ResyncRequired).

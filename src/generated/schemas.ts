@@ -1720,7 +1720,8 @@ export const taskSchema: JsonSchema = {
             "DeletionRefused",
             "Stopped",
             "TimedOut",
-            "Unsupported"
+            "Unsupported",
+            "TargetCheckFailed"
           ],
           "description": "How the run ended, in one word (the reason its Task's Ready condition and Event carry)."
         },

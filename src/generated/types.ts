@@ -927,7 +927,8 @@ export interface TaskRunSummary {
     | 'DeletionRefused'
     | 'Stopped'
     | 'TimedOut'
-    | 'Unsupported';
+    | 'Unsupported'
+    | 'TargetCheckFailed';
   /**
    * The extract phase.
    */

@@ -48,8 +48,24 @@ export interface OwnedCardsQuery {
   notMarked: { attribute: string; value: string };
 }
 
+/** What a run will write to one template: checked by the target before the run extracts anything. */
+export interface TargetRequirement {
+  /** The task field that asks for it, for messages: `spec.mappings.identity`, `spec.failure`. */
+  field: string;
+  template: string;
+  folder?: string;
+  /** Attributes the run writes; `field` names where each comes from. */
+  attributes: Array<{ name: string; field: string; reference?: boolean }>;
+}
+
 export interface Target {
   readonly name: string;
+  /**
+   * Problems that would make every write of the run fail (a template, folder or attribute the home
+   * solution does not have), each naming the field and the attribute; none when the run can go ahead.
+   * Targets without a schema of their own (local) have no check.
+   */
+  check?(requirements: readonly TargetRequirement[]): Promise<string[]>;
   /**
    * Creates or updates cards by their unique attribute; attributes not written are kept, and an
    * attribute written as null is removed (a value that disappeared from the source).

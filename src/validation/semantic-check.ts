@@ -63,6 +63,7 @@ export async function checkSemantics(
   const out: SemanticFinding[] = [];
   const first = new Map<string, CheckedResource>();
   const connectors = new Map<string, CheckedResource>();
+  const tasksOf = new Map<CheckedResource, CheckedResource[]>();
 
   for (const r of resources) {
     const id = `${r.kind} ${keyOf(r.resource)}`;
@@ -124,6 +125,7 @@ export async function checkSemantics(
       }
     }
     checkMappings(r, out);
+    if (conn && connType?.validateTaskSet && r.schemaValid) getOrAdd(tasksOf, conn).push(r);
     if (secrets && typeof spec.event?.password?.secretRef?.name === 'string') {
       await warnMissingSecret(
         r,
@@ -134,7 +136,26 @@ export async function checkSemantics(
       );
     }
   }
+  for (const [conn, tasks] of tasksOf) checkTaskSet(conn, tasks, types, out);
   return out;
+}
+
+function getOrAdd<K, V>(map: Map<K, V[]>, key: K): V[] {
+  const list = map.get(key) ?? [];
+  map.set(key, list);
+  return list;
+}
+
+/** The type's rules across all tasks of one connector, each finding reported on its task. */
+function checkTaskSet(conn: CheckedResource, tasks: CheckedResource[], types: TypeRules, out: SemanticFinding[]): void {
+  const connector = conn.resource as Connector;
+  const rules = types(connector.spec.type);
+  if (!rules?.validateTaskSet) return;
+  const byTask = new Map(tasks.map((t) => [t.resource as Task, t]));
+  for (const f of rules.validateTaskSet([...byTask.keys()], connector)) {
+    const r = byTask.get(f.task);
+    if (r) out.push({ resource: r, path: f.path, at: f.at, severity: f.severity, message: f.message });
+  }
 }
 
 async function warnMissingSecret(

@@ -34,6 +34,8 @@ export interface ConnectorTypeRules {
    * fields defensively.
    */
   validateTask?(task: Task, connector: Connector): TypeRuleFinding[];
+  /** Checks across all (schema-valid) tasks of one connector; each finding names its task. */
+  validateTaskSet?(tasks: readonly Task[], connector: Connector): Array<TypeRuleFinding & { task: Task }>;
 }
 
 /** The rules of a connector type by name; undefined for a name no type has. */
