@@ -4,12 +4,15 @@
  * deliver less than everything. Adding a connector type or a target adds an entry here.
  */
 import { builtInConnectorTypes, type ConnectorRegistry, createRegistry } from '../../src/connectors/registry.js';
+import { silentLogger } from '../../src/log/logger.js';
 import type { RecordKind } from '../../src/model/records.js';
 import type { Connector, Task, TaskMapping } from '../../src/model/resources.js';
 import { LocalSecretResolver, type SecretResolver } from '../../src/secrets/resolver.js';
 import { LocalTarget } from '../../src/targets/local/local-target.js';
+import { M42Targets } from '../../src/targets/m42/m42-targets.js';
 import type { Target } from '../../src/targets/types.js';
 import { restConnector } from '../engine/helpers.js';
+import { type M42Api, startM42Api } from '../peers/m42-api/index.js';
 import { RestFixtureServer } from '../peers/rest-fixture.js';
 import { ScimServer } from '../peers/scim-server.js';
 import { type ScriptedType, scriptedConnectorType } from './scripted-connector.js';
@@ -209,9 +212,106 @@ export const connectorSubjects = (): ConnectorSubject[] => [restSubject(), scimS
 
 export interface TargetSubject {
   name: string;
+  start?(): Promise<void>;
+  stop?(): Promise<void>;
+  /**
+   * A fresh, empty target. Its `list` yields cards as the contract compares them: attributes by local name,
+   * references as the unique values of the cards they point to, empty attributes left out.
+   */
   open(dir: string): Target & { list(template: string): AsyncIterable<Record<string, unknown>> };
+}
+
+/** The home solution's templates the contract writes to, in the simulator of its REST API. */
+const contractTemplates = () => [
+  {
+    code: 'person',
+    folders: [{ code: 'contract' }],
+    attributes: {
+      person_id: { type: 'string' as const, unique: true },
+      name: { type: 'string' as const },
+      task_id: { type: 'string' as const },
+      status: { type: 'string' as const },
+    },
+  },
+  {
+    code: 'user',
+    folders: [{ code: 'contract' }],
+    attributes: {
+      user_id: { type: 'string' as const, unique: true },
+      groups: { type: 'reference' as const, multiValue: true, target: ['group'] },
+    },
+  },
+  {
+    code: 'group',
+    folders: [{ code: 'contract' }],
+    attributes: { group_id: { type: 'string' as const, unique: true } },
+  },
+];
+
+function m42TargetSubject(): TargetSubject {
+  let api: M42Api;
+  let targets: M42Targets | undefined;
+  const uniqueOf: Record<string, string> = { person: 'person_id', user: 'user_id', group: 'group_id' };
+  /** A card of the simulator as the contract compares it. */
+  const view = (card: ReturnType<M42Api['cards']>[number]): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    for (const [code, attr] of Object.entries(card.data ?? {})) {
+      const values = ((attr as { values?: Array<Record<string, unknown>> }).values ?? []).map((v) => {
+        if (!('dataCardId' in v)) return v.value;
+        const ref = [...Object.keys(uniqueOf)].flatMap((t) => api.cards(t)).find((c) => c.dataCardId === v.dataCardId);
+        const code2 = ref ? uniqueOf[ref.templateCode ?? ''] : undefined;
+        return code2 ? (ref?.data?.[code2] as { values: Array<{ value: unknown }> }).values[0]?.value : v.dataCardId;
+      });
+      if (values.length === 0) continue;
+      out[code] = (attr as { type?: string }).type === 'reference' || values.length > 1 ? values : values[0];
+    }
+    return out;
+  };
+  return {
+    name: 'm42 (the home solution REST API, simulated, over HTTP)',
+    async start() {
+      api = await startM42Api({
+        users: [{ login: 'contract', password: 'contract-pw-1' }],
+        templates: contractTemplates(),
+      });
+    },
+    async stop() {
+      await api.stop();
+    },
+    open() {
+      api.reset();
+      targets = new M42Targets({
+        url: api.url,
+        secrets: new LocalSecretResolver(undefined, {
+          PROVISIO_SECRET_WEBAPI_USERNAME: 'contract',
+          PROVISIO_SECRET_WEBAPI_PASSWORD: 'contract-pw-1',
+        }),
+        log: silentLogger,
+        retry: { baseDelayMs: 1, maxDelayMs: 5 },
+      });
+      const connector = {
+        metadata: { name: 'source', namespace: 'contract' },
+        spec: { webApi: { secretRef: { name: 'webapi' } } },
+      };
+      const target = targets.targetFor(connector as Connector);
+      const own = targets;
+      return Object.assign(Object.create(target) as Target, {
+        name: target.name,
+        check: (r: Parameters<NonNullable<Target['check']>>[0]) => target.check!(r),
+        upsert: target.upsert.bind(target),
+        ownedCards: target.ownedCards.bind(target),
+        markDeleted: target.markDeleted.bind(target),
+        createCard: target.createCard.bind(target),
+        async *list(template: string) {
+          for (const card of api.cards(template)) yield view(card);
+        },
+        close: () => own.close(),
+      });
+    },
+  };
 }
 
 export const targetSubjects: TargetSubject[] = [
   { name: 'local (embedded SQLite data cards)', open: (dir) => new LocalTarget(`${dir}/cards.db`) },
+  m42TargetSubject(),
 ];
