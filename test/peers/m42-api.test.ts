@@ -335,6 +335,7 @@ describe('EQL filters', () => {
       tags: ['a', 'b'],
       task_id: 'task-1',
       groups: [group],
+      updated: new Date(api.now()).toISOString(),
     }).dataCardId;
     const bob = api.insert('person', 'archive', {
       efecte_id: 'P-2',
@@ -343,6 +344,7 @@ describe('EQL filters', () => {
       status: { values: [{ code: 'deleted' }] },
       task_id: 'task-1',
       manager: ann,
+      updated: '2000-01-01T00:00:00Z',
     }).dataCardId;
     const cy = api.insert('person', 'people', {
       efecte_id: 'P-3',
@@ -389,6 +391,14 @@ describe('EQL filters', () => {
     ['entity.deleted = 1', ['gone']],
     ["entity.deleted = 1 OR $efecte_id$ = 'P-1'", ['gone', 'ann']],
     ["$task_id$ = 'task-1'", ['bob', 'ann']],
+    // Unique values come from the index, which holds no trashed card unless the filter asks for them.
+    ["$efecte_id$ = 'P-4'", []],
+    ["entity.deleted = 1 AND $efecte_id$ = 'P-4'", ['gone']],
+    ["$efecte_id$ IN ('P-1', 'P-2') AND $age$ > 10", ['ann']],
+    // Relative date literals; a date literal against a datetime attribute is midnight UTC.
+    ["$updated$ >= 'start_week'", ['ann']],
+    ["$updated$ < 'today'", ['bob']],
+    ["$updated$ > '1999-12-31'", ['bob', 'ann']],
   ];
 
   it.each(cases)('%s', async (filter, expected) => {

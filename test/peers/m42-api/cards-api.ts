@@ -122,6 +122,7 @@ function selection(ctx: CallContext, t: Template) {
   return {
     predicate: predicate?.predicate,
     includeDeleted: predicate?.mentionsDeleted ?? false,
+    hints: predicate?.hints,
     selected: selectedAttributes(t, ctx.query),
     full: booleanParam(ctx.query, 'dataCards'),
   };

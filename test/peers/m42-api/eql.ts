@@ -253,6 +253,28 @@ export function mentionsDeleted(node: EqlNode): boolean {
   }
 }
 
+/**
+ * `$code$ = literal` and `$code$ IN (...)` conditions that every selected card must meet (top-level AND
+ * conjuncts): the store answers them from its unique index instead of scanning the template.
+ */
+export interface EqualityHint {
+  code: string;
+  values: Prim[];
+}
+
+export function equalityHints(node: EqlNode): EqualityHint[] {
+  if (node.kind === 'and') return [...equalityHints(node.left), ...equalityHints(node.right)];
+  if (node.kind === 'in' && !node.negated && node.operand.kind === 'attr') {
+    return [{ code: node.operand.code, values: node.list }];
+  }
+  if (node.kind === 'cmp' && node.op === '=') {
+    const { left, right } = node;
+    if (left.kind === 'attr' && right.kind === 'literal') return [{ code: left.code, values: [right.value] }];
+    if (right.kind === 'attr' && left.kind === 'literal') return [{ code: right.code, values: [left.value] }];
+  }
+  return [];
+}
+
 /** What the predicate reads of a card. */
 export interface EqlRow {
   id: number;
@@ -489,7 +511,10 @@ export function compileEql(node: EqlNode, schema: EqlSchema): EqlPredicate {
 }
 
 /** Parses and compiles a filter; throws EqlError with a message for the 400 answer. */
-export function eqlPredicate(filter: string, schema: EqlSchema): { predicate: EqlPredicate; mentionsDeleted: boolean } {
+export function eqlPredicate(
+  filter: string,
+  schema: EqlSchema,
+): { predicate: EqlPredicate; mentionsDeleted: boolean; hints: EqualityHint[] } {
   const node = parseEql(filter);
-  return { predicate: compileEql(node, schema), mentionsDeleted: mentionsDeleted(node) };
+  return { predicate: compileEql(node, schema), mentionsDeleted: mentionsDeleted(node), hints: equalityHints(node) };
 }

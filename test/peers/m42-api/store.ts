@@ -16,7 +16,7 @@
  *   else its first string attribute), else "<template name> <id>".
  * - Cards in the trash cannot be modified (the server answers 409, a bulk item gets an error).
  */
-import type { EqlPredicate, EqlRow } from './eql.js';
+import type { EqlPredicate, EqlRow, EqualityHint } from './eql.js';
 import {
   type AttributeDef,
   type AttributeError,
@@ -144,9 +144,12 @@ export class Store {
   /** The card as EQL sees it. */
   row(card: StoredCard): EqlRow {
     const t = this.templates.get(card.template)!;
+    const store = this;
     return {
       id: card.id,
-      name: this.cardName(card),
+      get name() {
+        return store.cardName(card);
+      },
       deleted: card.deleted,
       hidden: card.hidden,
       folderCode: card.folder,
@@ -157,12 +160,22 @@ export class Store {
     };
   }
 
-  /** Cards of a template in descending id, below `below` (0: no bound), trashed ones only when asked. */
+  /**
+   * Cards of a template in descending id, below `below` (0: no bound), trashed ones only when asked. An
+   * equality hint on a unique text attribute is answered from the unique index (live cards only).
+   */
   *query(
     template: string,
-    o: { predicate?: EqlPredicate; includeDeleted?: boolean; below?: number } = {},
+    o: { predicate?: EqlPredicate; includeDeleted?: boolean; below?: number; hints?: EqualityHint[] } = {},
   ): Generator<StoredCard> {
-    const ids = this.templates.get(template)?.ids ?? [];
+    const t = this.templates.get(template);
+    const hint = o.includeDeleted
+      ? undefined
+      : o.hints?.find((h) => {
+          const a = t?.attributes.get(h.code);
+          return a?.unique && a.type === 'string';
+        });
+    const ids = hint ? this.indexed(template, hint) : (t?.ids ?? []);
     let i = ids.length - 1;
     if (o.below && o.below > 0) i = lowerBound(ids, o.below) - 1;
     for (; i >= 0; i--) {
@@ -171,6 +184,17 @@ export class Store {
       if (o.predicate && o.predicate(this.row(card)) !== true) continue;
       yield card;
     }
+  }
+
+  /** Ids of the live cards holding one of the hint's values, ascending. */
+  private indexed(template: string, hint: EqualityHint): number[] {
+    const byValue = this.unique.get(template)?.get(hint.code);
+    const ids = new Set<number>();
+    for (const v of hint.values) {
+      const id = byValue?.get(String(v));
+      if (id !== undefined) ids.add(id);
+    }
+    return [...ids].sort((a, b) => a - b);
   }
 
   /** Moves a card to the trash; false when it was there already. */
