@@ -10,7 +10,16 @@ import type { RunContext } from './run-context.js';
 
 export async function checkTarget(ctx: RunContext): Promise<void> {
   if (!ctx.target.check) return;
-  const problems = await ctx.target.check(requirements(ctx));
+  let problems: string[];
+  try {
+    problems = await ctx.target.check(requirements(ctx));
+  } catch (e) {
+    // The target cannot be reached or refuses the login: nothing is extracted either.
+    throw new RunFailure(
+      `the ${ctx.target.name} target could not be checked, nothing was extracted: ${(e as Error).message}`,
+      'TargetCheckFailed',
+    );
+  }
   if (problems.length === 0) return;
   throw new RunFailure(
     `the ${ctx.target.name} target cannot take this task's cards, nothing was extracted: ${problems.join('; ')}`,

@@ -3,7 +3,7 @@
  * source record as exactly one card in the home solution (the simulated REST API over HTTPS). Also
  * `provisio cards --target m42` reads the cards back through the API.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -141,28 +141,24 @@ describe('a crash during a load into the m42 target', () => {
     expect(stderr).not.toContain(PASSWORD);
   }, 60_000);
 
-  it('provisio cards --target m42 lists the cards through the API', () => {
-    const out = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'src/cli/main.ts',
-        'cards',
-        'employee',
-        ...m42Args(),
-        '--webapi-secret',
-        'loader',
-        '-o',
-        'json',
-        '--limit',
-        '3',
-      ],
-      { env: env(), encoding: 'utf8' },
-    );
-    expect(out.stderr).toBe('');
-    expect(out.status).toBe(0);
-    const cards = JSON.parse(out.stdout) as Array<Record<string, unknown>>;
+  it('provisio cards --target m42 lists the cards through the API', async () => {
+    // Not spawnSync: the simulator answers from this process.
+    const args = ['cards', 'employee', ...m42Args(), '--webapi-secret', 'loader', '-o', 'json', '--limit', '3'];
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      env: env(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d) => {
+      stdout += String(d);
+    });
+    child.stderr?.on('data', (d) => {
+      stderr += String(d);
+    });
+    expect(await exited(child)).toBe(0);
+    expect(stderr).toBe('');
+    const cards = JSON.parse(stdout) as Array<Record<string, unknown>>;
     expect(cards).toHaveLength(3);
     expect(cards[0]).toMatchObject({ task_id: 'iga/hr-employees', folderCode: 'employees' });
     expect(String(cards[0].employee_id)).toMatch(/^E\d+$/);

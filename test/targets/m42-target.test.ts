@@ -260,7 +260,7 @@ describe('the m42 target', () => {
   it('a failed extract writes the failure card and marks nothing deleted', async () => {
     source.collection('/people', people(50), { paging: 'page' });
     await run();
-    source.fault('/people', ...Array.from({ length: 6 }, () => ({ kind: 'status' as const, status: 500 })));
+    source.fault('/people', { kind: 'status', status: 400, body: '{"error":"the source broke"}' });
     const r = await run();
     expect(r.reason).toBe('ExtractFailed');
     const failures = api.cards('failure');
@@ -300,8 +300,8 @@ describe('the m42 target', () => {
     deps.targets = wrong;
     const r = await run();
     await wrong.close();
-    expect(r.reason).not.toBe('Succeeded');
-    expect(JSON.stringify(r)).toContain('refused the login of WebAPI user "svc-loader"');
+    expect(r.reason).toBe('TargetCheckFailed');
+    expect(r.extract.info).toContain('refused the login of WebAPI user "svc-loader" (HTTP 401)');
     expect(JSON.stringify(r)).not.toContain('not-the-password');
   });
 

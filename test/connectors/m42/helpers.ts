@@ -64,7 +64,7 @@ export async function startRemote(): Promise<Remote> {
     secretsEnv: {
       PROVISIO_SECRET_PARTNER_API_USER_USERNAME: 'svc-partner',
       PROVISIO_SECRET_PARTNER_API_USER_PASSWORD: REMOTE_PASSWORD,
-      PROVISIO_SECRET_PARTNER_CA_CA_CRT: pki.caCert,
+      PROVISIO_SECRET_PARTNER_CA_CA: pki.caCert,
     },
     async stop() {
       await api.stop();
@@ -82,6 +82,6 @@ spec:
   m42:
     baseUrl: ${url}
     secretRef: {name: ${secret}}
-    tls: {caSecretRef: {name: partner-ca}}
+    tls: {caSecretRef: {name: partner-ca, key: ca}}
     timeout: 10s
 `;
