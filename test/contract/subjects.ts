@@ -260,7 +260,9 @@ function m42TargetSubject(): TargetSubject {
         if (!('dataCardId' in v)) return v.value;
         const ref = [...Object.keys(uniqueOf)].flatMap((t) => api.cards(t)).find((c) => c.dataCardId === v.dataCardId);
         const code2 = ref ? uniqueOf[ref.templateCode ?? ''] : undefined;
-        return code2 ? (ref?.data?.[code2] as { values: Array<{ value: unknown }> }).values[0]?.value : v.dataCardId;
+        return code2
+          ? (ref?.data?.[code2] as unknown as { values: Array<{ value: unknown }> }).values[0]?.value
+          : v.dataCardId;
       });
       if (values.length === 0) continue;
       out[code] = (attr as { type?: string }).type === 'reference' || values.length > 1 ? values : values[0];

@@ -91,7 +91,7 @@ describe('M42 scheduled tasks', () => {
     );
     const r = await run(t);
     expect(r.reason).toBe('Succeeded');
-    expect(r.extract.records).toBe(450);
+    expect(r.extract?.records).toBe(450);
     const cards = await fx.cards('incident');
     expect(cards).toHaveLength(450);
     expect(cards.find((c) => c.efecte_id === 'ACME-17')).toMatchObject({
@@ -124,7 +124,7 @@ describe('M42 scheduled tasks', () => {
     );
     const r = await run(t);
     expect(r.reason).toBe('Succeeded');
-    expect(r.extract.records).toBe(5);
+    expect(r.extract?.records).toBe(5);
   });
 
   it('maps references by name and id, and multi-values as lists', async () => {
@@ -156,7 +156,7 @@ describe('M42 scheduled tasks', () => {
     ]);
     const r = await run(t);
     expect(r.reason).toBe('ExtractFailed');
-    expect(r.extract.info).toContain(
+    expect(r.extract?.info).toContain(
       'spec.mappings.generic.attributes[1].external "colour": template "incident" of the other instance has no attribute "colour"',
     );
   });
@@ -168,7 +168,7 @@ describe('M42 scheduled tasks', () => {
     ]);
     const r = await run(t);
     expect(r.reason).toBe('ExtractFailed');
-    expect(r.extract.info).toMatch(/HTTP 400/);
+    expect(r.extract?.info).toMatch(/HTTP 400/);
   });
 });
 
