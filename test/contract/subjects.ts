@@ -12,7 +12,7 @@ import { LocalTarget } from '../../src/targets/local/local-target.js';
 import { M42Targets } from '../../src/targets/m42/m42-targets.js';
 import type { Target } from '../../src/targets/types.js';
 import { restConnector } from '../engine/helpers.js';
-import { type M42Api, startM42Api } from '../peers/m42-api/index.js';
+import { type M42Api, startM42Api, type TemplateConfig } from '../peers/m42-api/index.js';
 import { RestFixtureServer } from '../peers/rest-fixture.js';
 import { ScimServer } from '../peers/scim-server.js';
 import { type ScriptedType, scriptedConnectorType } from './scripted-connector.js';
@@ -222,7 +222,7 @@ export interface TargetSubject {
 }
 
 /** The home solution's templates the contract writes to, in the simulator of its REST API. */
-const contractTemplates = () => [
+const contractTemplates = (): TemplateConfig[] => [
   {
     code: 'person',
     folders: [{ code: 'contract' }],
