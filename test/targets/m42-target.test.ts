@@ -18,7 +18,7 @@ import { SqliteTaskCache } from '../../src/state/sqlite/sqlite-task-cache.js';
 import { M42Targets } from '../../src/targets/m42/m42-targets.js';
 import { restConnector } from '../engine/helpers.js';
 import { captureLogger } from '../peers/log-capture.js';
-import { type M42Api, startM42Api } from '../peers/m42-api/index.js';
+import { type M42Api, startM42Api, type TemplateConfig } from '../peers/m42-api/index.js';
 import { RestFixtureServer } from '../peers/rest-fixture.js';
 import { createTestPki, type TestPki } from '../peers/tls.js';
 
@@ -38,7 +38,7 @@ const people = (n: number, from = 1) =>
     level: 'Senior',
   }));
 
-const templates = () => [
+const templates = (): TemplateConfig[] => [
   {
     code: 'person',
     folders: [{ code: 'people' }, { code: 'archive' }],
