@@ -239,7 +239,7 @@ describe('the m42 target', () => {
     t.spec.mappings!.generic!.attributes.push({ external: 'id', local: 'employee_number' });
     const r = await run(t);
     expect(r.reason).toBe('TargetCheckFailed');
-    expect(r.extract.info).toContain(
+    expect(r.extract?.info).toContain(
       'spec.mappings.generic.attributes[4].local: template "person" has no attribute "employee_number"',
     );
     expect(source.calls('/people')).toHaveLength(0);
@@ -252,7 +252,7 @@ describe('the m42 target', () => {
     t.spec.mappings!.generic!.folder = 'nowhere';
     const r = await run(t);
     expect(r.reason).toBe('TargetCheckFailed');
-    expect(r.extract.info).toContain(
+    expect(r.extract?.info).toContain(
       'folder "nowhere" is not allowed for template "person" (allowed: people, archive)',
     );
   });
@@ -279,7 +279,7 @@ describe('the m42 target', () => {
     source.collection('/people', rows, { paging: 'page' });
     const r = await run();
     expect(r.reason).toBe('Succeeded');
-    expect(r.load.updated).toBe(1);
+    expect(r.load?.updated).toBe(1);
     expect(api.counts().login).toBe(2);
     expect(stored().get('P00001')?.name).toBe('Changed after expiry');
     expect(logs.text()).not.toContain(PASSWORD);
@@ -301,7 +301,7 @@ describe('the m42 target', () => {
     const r = await run();
     await wrong.close();
     expect(r.reason).toBe('TargetCheckFailed');
-    expect(r.extract.info).toContain('refused the login of WebAPI user "svc-loader" (HTTP 401)');
+    expect(r.extract?.info).toContain('refused the login of WebAPI user "svc-loader" (HTTP 401)');
     expect(JSON.stringify(r)).not.toContain('not-the-password');
   });
 
@@ -316,6 +316,6 @@ describe('the m42 target', () => {
       signal: new AbortController().signal,
     });
     expect(r.reason).toBe('TargetCheckFailed');
-    expect(r.extract.info).toContain('has no spec.webApi.secretRef');
+    expect(r.extract?.info).toContain('has no spec.webApi.secretRef');
   });
 });
