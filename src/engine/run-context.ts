@@ -70,7 +70,7 @@ export function openRun(deps: EngineDeps, req: RunRequest): RunContext {
       taskKey,
       runId: req.runId,
       record,
-      batchSize: deps.batchSize ?? 500,
+      batchSize: deps.batchSize ?? target.batchSize ?? 500,
     }),
     artifacts: new ArtifactWriter(runDir),
     artifactsDir,

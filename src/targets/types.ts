@@ -61,6 +61,11 @@ export interface TargetRequirement {
 export interface Target {
   readonly name: string;
   /**
+   * Cards per upsert batch this target writes best (the m42 target: a multiple of the API's 200-card bulk
+   * PUT, so that no batch ends in a short PUT). The engine's default applies when absent.
+   */
+  readonly batchSize?: number;
+  /**
    * Problems that would make every write of the run fail (a template, folder or attribute the home
    * solution does not have), each naming the field and the attribute; none when the run can go ahead.
    * Targets without a schema of their own (local) have no check.

@@ -28,6 +28,8 @@ import { TemplateCache } from './template-cache.js';
 
 export class M42Target implements Target {
   readonly name = 'm42';
+  /** Five bulk PUTs of 200 per batch: no short PUT but the last. */
+  readonly batchSize = 5 * MAX_PAGE;
   readonly cards: DataCards;
   private readonly templates: TemplateCache;
   private readonly lookup: CardLookup;
