@@ -382,6 +382,35 @@ describe('helm template with values-test.yaml', () => {
   });
 });
 
+describe('helm template with target.kind m42', () => {
+  it('passes --target m42 with the URL and mounts the CA Secret for --target-ca', () => {
+    const url = 'https://itsm.example.com/rest-api/itsm/v1';
+    const objects = render([{ target: { kind: 'm42', url, caSecret: 'itsm-ca' } }]);
+    const c = container(objects);
+    const at = c.args.indexOf('--target');
+    expect(c.args.slice(at, at + 6)).toEqual([
+      '--target',
+      'm42',
+      '--target-url',
+      url,
+      '--target-ca',
+      '/etc/provisio/target-ca/ca.crt',
+    ]);
+    expect(c.volumeMounts).toContainEqual({ name: 'target-ca', mountPath: '/etc/provisio/target-ca', readOnly: true });
+    expect(one(objects, 'Deployment').spec.template.spec.volumes).toContainEqual({
+      name: 'target-ca',
+      secret: { secretName: 'itsm-ca', items: [{ key: 'ca.crt', path: 'ca.crt' }] },
+    });
+  });
+
+  it('refuses target.kind m42 without a URL, and writes locally by default', () => {
+    const r = template([{ target: { kind: 'm42' } }]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/target|url/);
+    expect(container(render()).args).not.toContain('--target');
+  });
+});
+
 describe('helm template with values-prod.yaml', () => {
   let objects: K8sObject[];
   beforeAll(() => {
