@@ -37,6 +37,7 @@ const TEMPLATES: TemplateConfig[] = [
       },
       manager: { type: 'reference', name: 'Manager', target: ['person'] },
       groups: { type: 'reference', name: 'Groups', multiValue: true, target: ['group'] },
+      valid_from: { type: 'static-value', name: 'Valid from', values: [{ code: null, value: '02.02.2011' }] },
       tags: { type: 'string', name: 'Tags', multiValue: true },
       task_id: { type: 'string', name: 'Task Id' },
       notes: { type: 'worklog', name: 'Notes' },
@@ -461,6 +462,7 @@ describe('create', () => {
           groups: { values: [{ dataCardId: group }] },
           photo: { values: [{ name: 'me.png', location: 'files/1' }] },
           notes: { values: [{ value: 'created' }] },
+          valid_from: { values: [{ value: '02.02.2011' }] },
         },
       },
     });
@@ -495,6 +497,7 @@ describe('create', () => {
     expect(card.data.photo.values).toEqual([{ name: 'me.png', location: 'files/1' }]);
     expect(card.data.notes.values).toEqual([{ author: 'webapi', value: 'created', date: expect.stringMatching(/Z$/) }]);
     expect(card.data.full_name).toEqual({ name: 'Full name', type: 'string', values: [] });
+    expect(card.data.valid_from.values).toEqual([{ value: '02.02.2011', code: null }]);
   });
 
   it('returns the full card with dataCards=true', async () => {
@@ -802,6 +805,38 @@ describe('permissions and faults', () => {
     await expect(dropped).rejects.toThrow();
     expect(api.cards('person').map((c) => c.name)).toEqual(['P-1', 'P-2']);
     expect(api.requests.map((r) => r.status)).toEqual([200, 502, 0]);
+  });
+});
+
+describe('a client that dies mid-request', () => {
+  it('keeps the change of a call whose answer never reached the client', async () => {
+    const token = await login();
+    api.fault({ method: 'PUT', after: true, delayMs: 60_000 });
+    const carried = api.waitForRequest({ kind: 'bulkPut' });
+    const client = new AbortController();
+    const pending = fetch(`${api.url}/dc/person/data`, {
+      method: 'PUT',
+      signal: client.signal,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify([{ folderCode: 'people', data: { efecte_id: { values: [{ value: 'P-1' }] } } }]),
+    });
+    const request = await carried;
+    expect(request).toMatchObject({ method: 'PUT', kind: 'bulkPut', status: 200 });
+    client.abort();
+    await expect(pending).rejects.toThrow();
+    expect(api.cards('person').map((c) => c.name)).toEqual(['P-1']);
+    // The client, restarted, finds the card by its unique value instead of creating a second one.
+    const found = await call('GET', '/dc/person/data', {
+      token,
+      query: { limit: 200, filter: "$efecte_id$ IN ('P-1')" },
+    });
+    expect(found.body.data).toHaveLength(1);
+  });
+
+  it('times out waiting for a request that does not come', async () => {
+    await expect(api.waitForRequest({ kind: 'delete' }, 50)).rejects.toThrow(
+      'no request matching {"kind":"delete"} within 50 ms',
+    );
   });
 });
 

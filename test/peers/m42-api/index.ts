@@ -55,6 +55,12 @@ export interface M42ApiOptions {
   control?: ServerState['control'];
 }
 
+export interface RequestMatch {
+  method?: string;
+  path?: RegExp;
+  kind?: RouteKind;
+}
+
 export interface M42Api {
   /** `http(s)://127.0.0.1:PORT/rest-api/itsm/v1` */
   readonly url: string;
@@ -75,6 +81,11 @@ export interface M42Api {
   /** Requests per kind of call since start or the last reset(). */
   counts(): Record<RouteKind, number>;
   fault(fault: Fault): void;
+  /**
+   * Resolves with the first request matching `match` that is carried out from now on (its change made, its
+   * answer not necessarily sent): the event a kill-mid-request test waits for instead of sleeping.
+   */
+  waitForRequest(match?: RequestMatch, timeoutMs?: number): Promise<RecordedRequest>;
   clearFaults(): void;
   clearRequests(): void;
   /** Every token issued so far is refused from now on (401). */
@@ -129,6 +140,7 @@ export async function startM42Api(options: M42ApiOptions): Promise<M42Api> {
     requests: [],
     counts: zeroCounts(),
     faults: [],
+    listeners: [],
     control: options.control,
   };
   const handler = createHandler(state);
@@ -176,6 +188,30 @@ export async function startM42Api(options: M42ApiOptions): Promise<M42Api> {
     counts: () => ({ ...state.counts }),
     fault(f) {
       state.faults.push({ ...f, left: f.times ?? 1 });
+    },
+    waitForRequest(match = {}, timeoutMs = 10_000) {
+      return new Promise<RecordedRequest>((resolve, reject) => {
+        const listener = (r: RecordedRequest): void => {
+          if (match.method && match.method.toUpperCase() !== r.method) return;
+          if (match.kind && match.kind !== r.kind) return;
+          if (match.path && !match.path.test(r.path)) return;
+          done();
+          resolve(r);
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(
+            new Error(
+              `no request matching ${JSON.stringify({ ...match, path: match.path?.source })} within ${timeoutMs} ms`,
+            ),
+          );
+        }, timeoutMs);
+        const done = (): void => {
+          clearTimeout(timer);
+          state.listeners.splice(state.listeners.indexOf(listener), 1);
+        };
+        state.listeners.push(listener);
+      });
     },
     clearFaults() {
       state.faults.length = 0;

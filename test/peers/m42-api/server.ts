@@ -15,7 +15,8 @@
  *   required (400 without it).
  * - A known path with another method is 405; an unknown path is 404.
  * - Faults act before authentication (as a proxy or a throttle in front of the API would), unless `after` is
- *   set: then the call is carried out and its answer replaced (the write happened, the answer was lost).
+ *   set: then the call is carried out and its answer replaced, dropped or delayed (the write happened, the
+ *   answer was lost or late). A faulted request is logged with the fault's status (0 for a dropped one).
  * - 429 always carries `Retry-After` (default 1 s) and `{message: "Too many requests, retry in N seconds",
  *   url, timestamp}`.
  */
@@ -80,9 +81,12 @@ export interface Fault {
   times?: number;
   /** Replaces the default body. */
   body?: unknown;
-  /** Waits this long before answering. */
+  /** Waits this long before answering (with `after`: after carrying out the call). */
   delayMs?: number;
-  /** Carry out the call first, then answer with the fault (the answer is lost, the change is not). */
+  /**
+   * Carry out the call first, then answer with the fault's status, or drop the connection (`reset`), or,
+   * with neither, send the real answer only after `delayMs`: the change is made, the answer is lost or late.
+   */
   after?: boolean;
   /** Destroy the connection instead of answering. */
   reset?: boolean;
@@ -103,6 +107,8 @@ export interface ServerState {
   requests: RecordedRequest[];
   counts: Record<RouteKind, number>;
   faults: Array<Fault & { left: number }>;
+  /** Called with each request once it has been carried out (or faulted), before its answer is sent. */
+  listeners: Array<(request: RecordedRequest) => void>;
   /** Extra handler for test-control paths outside the base (main.ts); true when it answered. */
   control?: (req: IncomingMessage, res: ServerResponse, body: string) => boolean;
 }
@@ -366,12 +372,8 @@ export function createHandler(state: ServerState) {
     };
     state.requests.push(record);
     state.counts[kind]++;
-    const reply = await answer(state, req, res, { r, method, path, text, query: url.searchParams });
-    if (!reply) {
-      record.status = 0;
-      return;
-    }
-    record.status = reply.status;
+    const reply = await answer(state, req, res, { r, method, path, text, query: url.searchParams }, record);
+    if (!reply) return;
     try {
       await send(res, reply);
     } catch {
@@ -393,10 +395,17 @@ async function answer(
   req: IncomingMessage,
   res: ServerResponse,
   o: { r: Route | 'method' | undefined; method: string; path: string; text: string; query: URLSearchParams },
+  record: RecordedRequest,
 ): Promise<Reply | undefined> {
   const fault = takeFault(state, o.method, o.path);
-  if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
-  if (fault && !fault.after) return faultOrReset(res, fault, o.path, state.now());
+  const delay = (): Promise<unknown> | undefined =>
+    fault?.delayMs ? new Promise((resolve) => setTimeout(resolve, fault.delayMs).unref()) : undefined;
+  if (fault && !fault.after) {
+    await delay();
+    const faulted = faultOrReset(res, fault, o.path, state.now());
+    carriedOut(state, record, faulted?.status ?? 0);
+    return faulted;
+  }
   let reply: Reply;
   try {
     if (o.r === undefined) throw new HttpError(404, `No endpoint ${o.method} ${o.path}`);
@@ -411,8 +420,21 @@ async function answer(
       body: { ...apiException(e.status, e.message, o.path, state.now()), ...e.extra },
     };
   }
-  if (fault) return faultOrReset(res, fault, o.path, state.now());
-  return reply;
+  if (!fault) {
+    carriedOut(state, record, reply.status);
+    return reply;
+  }
+  // The call is done; what the client gets is held back, replaced or lost.
+  const replaced = fault.reset || fault.status !== undefined;
+  carriedOut(state, record, fault.reset ? 0 : (fault.status ?? reply.status));
+  await delay();
+  return replaced ? faultOrReset(res, fault, o.path, state.now()) : reply;
+}
+
+/** Records the status and tells waiters (waitForRequest) that the call has been carried out. */
+function carriedOut(state: ServerState, record: RecordedRequest, status: number): void {
+  record.status = status;
+  for (const listener of [...state.listeners]) listener(record);
 }
 
 function faultOrReset(res: ServerResponse, fault: Fault, path: string, now: number): Reply | undefined {
