@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Agent, fetch } from 'undici';
+import { Agent, FormData, fetch } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_USER, type M42Api, startM42Api, type TemplateConfig } from './m42-api/index.js';
 import { createTestPki } from './tls.js';
@@ -57,7 +57,12 @@ const READER = { login: 'reader', password: 'reader-pw', canWrite: ['group'] };
 let api: M42Api;
 
 beforeAll(async () => {
-  api = await startM42Api({ templates: TEMPLATES, users: [DEFAULT_USER, READER], tokenTtlSeconds: 600 });
+  api = await startM42Api({
+    templates: TEMPLATES,
+    users: [DEFAULT_USER, READER],
+    tokenTtlSeconds: 600,
+    maxFileBytes: 1024,
+  });
 });
 afterAll(async () => {
   await api.stop();
@@ -749,6 +754,64 @@ describe('PATCH, DELETE and attribute calls', () => {
       'Data card was not saved: Attribute: Efecte ID is not multi-value, but 2 values were given',
     );
     expect((await call('GET', `/dc/person/data/${card.dataCardId}/nope`)).status).toBe(404);
+  });
+});
+
+describe('files', () => {
+  async function upload(token: string, path: string, bytes: Buffer, fileName?: string): Promise<Answer> {
+    const form = new FormData();
+    form.set('fileUpload', new Blob([bytes]), 'ignored.bin');
+    if (fileName) form.set('fileName', fileName);
+    const res = await fetch(`${api.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      body: form,
+    });
+    return { status: res.status, body: await res.json(), headers: res.headers as Headers };
+  }
+
+  it('uploads a file into an external-reference attribute and downloads it as octet-stream', async () => {
+    const card = api.insert('person', 'people', { efecte_id: 'P-1' });
+    const token = await login();
+    const base = `/dc/person/data/${card.dataCardId}/photo/file`;
+    const bytes = Buffer.from([0, 1, 2, 255, 254]);
+    const res = await upload(token, base, bytes, 'me.png');
+    expect(res).toMatchObject({
+      status: 200,
+      body: {
+        code: 200,
+        message: `File me.png was added to attribute photo of data card ${card.dataCardId}`,
+        timestamp: ISO,
+      },
+    });
+    const values = api.card(card.dataCardId)!.data.photo.values;
+    expect(values).toEqual([{ name: 'me.png', location: 'file-1' }]);
+    const download = await fetch(`${api.url}${base}/file-1`, { headers: { authorization: `Bearer ${token}` } });
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-type')).toBe('application/octet-stream');
+    expect(Buffer.from(await download.arrayBuffer())).toEqual(bytes);
+    expect((await fetch(`${api.url}${base}/file-9`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(
+      404,
+    );
+    expect(api.requests.find((r) => r.kind === 'file')?.body).toMatch(
+      /^\(\d+ bytes of multipart\/form-data; boundary=/,
+    );
+  });
+
+  it('answers 413 over the size limit and 400 without fileName or for another attribute type', async () => {
+    const card = api.insert('person', 'people', { efecte_id: 'P-1' });
+    const token = await login();
+    const base = `/dc/person/data/${card.dataCardId}`;
+    const big = await upload(token, `${base}/photo/file`, Buffer.alloc(1025), 'big.bin');
+    expect(big.status).toBe(413);
+    expect(big.body.message).toBe('Uploaded file is too big');
+    const unnamed = await upload(token, `${base}/photo/file`, Buffer.from('x'));
+    expect(unnamed.status).toBe(400);
+    expect(unnamed.body.message).toBe("Required part 'fileName' is not present");
+    const wrong = await upload(token, `${base}/full_name/file`, Buffer.from('x'), 'x.txt');
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.message).toBe('Attribute: Full name does not take files');
+    expect(api.card(card.dataCardId)!.data.photo.values).toEqual([]);
   });
 });
 

@@ -41,6 +41,8 @@ export interface Reply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** Bytes sent as they are (file downloads; content-type in headers). */
+  raw?: Buffer;
   /** Streams the body instead (`/data/stream`). */
   stream?: (write: (chunk: string) => Promise<void>) => Promise<void>;
 }
@@ -55,7 +57,11 @@ export interface CallContext {
   url: string;
   query: URLSearchParams;
   body: unknown;
+  /** The request's content type (multipart uploads). */
+  contentType: string;
   canWrite: (template: string) => boolean;
+  /** Largest file upload (413 above). */
+  maxFileBytes: number;
 }
 
 export const MAX_LIMIT = 200;
@@ -69,7 +75,7 @@ export function template(store: Store, code: string): Template {
   return t;
 }
 
-function cardOf(store: Store, t: Template, idText: string): StoredCard {
+export function cardOf(store: Store, t: Template, idText: string): StoredCard {
   const id = /^\d+$/.test(idText) ? Number(idText) : Number.NaN;
   const card = Number.isSafeInteger(id) ? store.card(id) : undefined;
   if (!card || card.template !== t.code) {
@@ -78,7 +84,7 @@ function cardOf(store: Store, t: Template, idText: string): StoredCard {
   return card;
 }
 
-function writable(ctx: CallContext, t: Template): void {
+export function writable(ctx: CallContext, t: Template): void {
   if (!ctx.canWrite(t.code)) throw new HttpError(403, FORBIDDEN);
 }
 

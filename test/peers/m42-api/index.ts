@@ -19,6 +19,7 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { DEFAULT_MAX_FILE_BYTES } from './files.js';
 import { TokenIssuer } from './jwt.js';
 import { type CardJson, cardJson } from './render.js';
 import {
@@ -49,6 +50,8 @@ export interface M42ApiOptions {
   templates: TemplateConfig[];
   /** The first dataCardId handed out (default 1). */
   firstId?: number;
+  /** Largest file upload; larger ones get 413 "Uploaded file is too big" (default 10 MiB). */
+  maxFileBytes?: number;
   /** Port to listen on (default 0: a free one). */
   port?: number;
   /** Handles extra paths outside the base before anything else (main.ts's control endpoints). */
@@ -111,6 +114,7 @@ const KINDS: RouteKind[] = [
   'patch',
   'delete',
   'attr',
+  'file',
   'other',
 ];
 
@@ -141,6 +145,7 @@ export async function startM42Api(options: M42ApiOptions): Promise<M42Api> {
     counts: zeroCounts(),
     faults: [],
     listeners: [],
+    maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
     control: options.control,
   };
   const handler = createHandler(state);

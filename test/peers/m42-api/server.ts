@@ -36,6 +36,7 @@ import {
   streamCards,
   templates,
 } from './cards-api.js';
+import { downloadFile, uploadFile } from './files.js';
 import type { TokenIssuer } from './jwt.js';
 import type { Store } from './store.js';
 
@@ -54,6 +55,7 @@ export type RouteKind =
   | 'patch'
   | 'delete'
   | 'attr'
+  | 'file'
   | 'other';
 
 export interface RecordedRequest {
@@ -109,6 +111,7 @@ export interface ServerState {
   faults: Array<Fault & { left: number }>;
   /** Called with each request once it has been carried out (or faulted), before its answer is sent. */
   listeners: Array<(request: RecordedRequest) => void>;
+  maxFileBytes: number;
   /** Extra handler for test-control paths outside the base (main.ts); true when it answered. */
   control?: (req: IncomingMessage, res: ServerResponse, body: string) => boolean;
 }
@@ -133,7 +136,7 @@ const REASONS: Record<number, string> = {
 
 export const reason = (status: number): string => REASONS[status] ?? 'Error';
 
-type Route = { kind: RouteKind; auth: boolean; run: (ctx: CallContext) => Reply };
+type Route = { kind: RouteKind; auth: boolean; run: (ctx: CallContext, raw: Buffer) => Reply | Promise<Reply> };
 
 /** The route of a path below the base and a method: undefined (404) or 'method' (405). */
 function route(method: string, segs: string[]): Route | 'method' | undefined {
@@ -169,7 +172,21 @@ function route(method: string, segs: string[]): Route | 'method' | undefined {
     const attr: Route = { kind: 'attr', auth: true, run: (ctx) => attributeCall(ctx, method, b, d, e) };
     return pick({ GET: attr, PUT: attr, POST: attr, DELETE: attr });
   }
-  void f;
+  if (f !== 'file') return undefined;
+  if (n === 6) {
+    const upload: Route = {
+      kind: 'file',
+      auth: true,
+      run: (ctx, raw) => uploadFile(ctx, raw, ctx.contentType, { template: b, id: d, attr: e }),
+    };
+    return pick({ POST: upload });
+  }
+  if (n === 7) {
+    const location = segs[6];
+    return pick({
+      GET: { kind: 'file', auth: true, run: (ctx) => downloadFile(ctx, { template: b, id: d, attr: e, location }) },
+    });
+  }
   return undefined;
 }
 
@@ -183,7 +200,7 @@ function apiException(status: number, message: string, url: string, now: number)
   return { code: status, message, error: reason(status), url, timestamp: new Date(now).toISOString() };
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -196,13 +213,15 @@ function readBody(req: IncomingMessage): Promise<string> {
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
 
-function loggedBody(kind: RouteKind, text: string, contentType: string): unknown {
-  if (text === '') return undefined;
+function loggedBody(kind: RouteKind, raw: Buffer, contentType: string): unknown {
+  if (raw.length === 0) return undefined;
+  if (kind === 'file') return `(${raw.length} bytes of ${contentType || 'no content type'})`;
+  const text = raw.toString('utf8');
   if (kind === 'login' || contentType.includes('x-www-form-urlencoded')) {
     const form = Object.fromEntries(new URLSearchParams(text));
     if ('password' in form) form.password = '***';
@@ -285,6 +304,11 @@ async function send(res: ServerResponse, reply: Reply): Promise<void> {
     res.end();
     return;
   }
+  if (reply.raw) {
+    res.writeHead(reply.status, { ...headers, 'content-length': String(reply.raw.length) });
+    res.end(reply.raw);
+    return;
+  }
   if (reply.body === undefined) {
     res.writeHead(reply.status, headers);
     res.end();
@@ -299,21 +323,21 @@ async function send(res: ServerResponse, reply: Reply): Promise<void> {
   res.end(text);
 }
 
-function dispatch(
+async function dispatch(
   state: ServerState,
   req: IncomingMessage,
   r: Route,
-  text: string,
+  raw: Buffer,
   path: string,
   query: URLSearchParams,
-): Reply {
+): Promise<Reply> {
   const contentType = String(req.headers['content-type'] ?? '');
-  if (r.kind === 'login') return login(state, text, contentType, path);
+  if (r.kind === 'login') return login(state, raw.toString('utf8'), contentType, path);
   const user = r.auth ? authenticate(state, req) : undefined;
   let body: unknown;
-  if (text !== '') {
+  if (raw.length > 0 && r.kind !== 'file') {
     try {
-      body = JSON.parse(text);
+      body = JSON.parse(raw.toString('utf8'));
     } catch {
       throw new HttpError(400, 'Invalid JSON.');
     }
@@ -327,9 +351,11 @@ function dispatch(
     url: path,
     query,
     body,
+    contentType,
     canWrite: (t) => !user?.canWrite || user.canWrite.includes(t),
+    maxFileBytes: state.maxFileBytes,
   };
-  return r.run(ctx);
+  return r.run(ctx, raw);
 }
 
 function segments(path: string): string[] | undefined {
@@ -346,15 +372,15 @@ export function createHandler(state: ServerState) {
     const method = (req.method ?? 'GET').toUpperCase();
     const url = new URL(req.url ?? '/', 'http://simulator');
     const path = url.pathname;
-    let text = '';
+    let raw: Buffer = Buffer.alloc(0);
     try {
-      text = await readBody(req);
+      raw = await readBody(req);
     } catch (e) {
       const status = e instanceof HttpError ? e.status : 400;
       await send(res, { status, body: apiException(status, (e as Error).message, path, state.now()) });
       return;
     }
-    if (state.control?.(req, res, text)) return;
+    if (state.control?.(req, res, raw.toString('utf8'))) return;
     const segs = segments(path);
     const r = segs ? route(method, segs) : undefined;
     const kind: RouteKind = r && r !== 'method' ? r.kind : 'other';
@@ -366,13 +392,13 @@ export function createHandler(state: ServerState) {
       path: decodeSafe(path),
       query: Object.fromEntries(url.searchParams),
       headers,
-      body: loggedBody(kind, text, String(req.headers['content-type'] ?? '')),
+      body: loggedBody(kind, raw, String(req.headers['content-type'] ?? '')),
       kind,
       time: Date.now(),
     };
     state.requests.push(record);
     state.counts[kind]++;
-    const reply = await answer(state, req, res, { r, method, path, text, query: url.searchParams }, record);
+    const reply = await answer(state, req, res, { r, method, path, raw, query: url.searchParams }, record);
     if (!reply) return;
     try {
       await send(res, reply);
@@ -394,7 +420,7 @@ async function answer(
   state: ServerState,
   req: IncomingMessage,
   res: ServerResponse,
-  o: { r: Route | 'method' | undefined; method: string; path: string; text: string; query: URLSearchParams },
+  o: { r: Route | 'method' | undefined; method: string; path: string; raw: Buffer; query: URLSearchParams },
   record: RecordedRequest,
 ): Promise<Reply | undefined> {
   const fault = takeFault(state, o.method, o.path);
@@ -410,7 +436,7 @@ async function answer(
   try {
     if (o.r === undefined) throw new HttpError(404, `No endpoint ${o.method} ${o.path}`);
     if (o.r === 'method') throw new HttpError(405, `Request method '${o.method}' is not supported by ${o.path}`);
-    reply = dispatch(state, req, o.r, o.text, o.path, o.query);
+    reply = await dispatch(state, req, o.r, o.raw, o.path, o.query);
   } catch (err) {
     const e = err instanceof HttpError ? err : new HttpError(500, (err as Error).message);
     const headers: Record<string, string> = e.status === 401 ? { 'www-authenticate': 'Bearer' } : {};

@@ -87,6 +87,7 @@ export class Store {
   /** template → unique attribute → value → id of the live card holding it. */
   private readonly unique = new Map<string, Map<string, Map<string, number>>>();
   private nextId: number;
+  private readonly files = new Map<string, { name: string; bytes: Buffer }>();
 
   constructor(
     configs: TemplateConfig[],
@@ -110,6 +111,7 @@ export class Store {
 
   reset(): void {
     this.cards.clear();
+    this.files.clear();
     this.nextId = this.firstId;
     this.unique.clear();
     for (const t of this.templates.values()) {
@@ -195,6 +197,17 @@ export class Store {
       if (id !== undefined) ids.add(id);
     }
     return [...ids].sort((a, b) => a - b);
+  }
+
+  /** Keeps an uploaded file; its location. */
+  addFile(name: string, bytes: Buffer): string {
+    const location = `file-${this.files.size + 1}`;
+    this.files.set(location, { name, bytes });
+    return location;
+  }
+
+  file(location: string): { name: string; bytes: Buffer } | undefined {
+    return this.files.get(location);
   }
 
   /** Moves a card to the trash; false when it was there already. */
