@@ -15,6 +15,11 @@
  *   await api.stop();
  *
  * State lives in this process: a client killed mid-request leaves exactly what the API had done.
+ *
+ * Not simulated (nothing public describes them well enough): EQL reference traversal (`referenceData...`),
+ * attributes hidden from a user (they would read as `values: []`), `createEmptyReferences` (accepted, ignored),
+ * hidden cards, restoring from the trash, server-side rate limits (inject 429 with fault()), the ".msg"
+ * rule of mail uploads, and the older XML WebAPI.
  */
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
