@@ -757,6 +757,31 @@ describe('PATCH, DELETE and attribute calls', () => {
   });
 });
 
+describe('seeding with insert()', () => {
+  it('takes plain values (static values by value or code, Dates, reference ids) and refuses what the API refuses', () => {
+    const group = api.insert('group', 'groups', { efecte_id: 'G-1' });
+    const card = api.insert('person', 'people', {
+      efecte_id: 'P-1',
+      status: 'deleted',
+      birthday: new Date('1984-02-03T00:00:00Z'),
+      updated: new Date('2021-03-24T10:57:57.123Z'),
+      groups: [group.dataCardId],
+      tags: ['a', 'b'],
+    });
+    expect(card.data.status.values).toEqual([{ value: '05 - Deleted', code: 'deleted' }]);
+    expect(card.data.birthday.values).toEqual([{ value: '1984-02-03' }]);
+    expect(card.data.updated.values).toEqual([{ value: '2021-03-24T10:57:57Z' }]);
+    expect(card.data.groups.values).toMatchObject([{ dataCardId: group.dataCardId, name: 'G-1' }]);
+    expect(card.data.tags.values).toEqual([{ value: 'a' }, { value: 'b' }]);
+    expect(() => api.insert('person', 'people', { efecte_id: 'P-1' })).toThrow(
+      `insert into person refused: Value: P-1 of unique attribute: Efecte ID is already used by data card: ${card.dataCardId}`,
+    );
+    expect(() => api.insert('person', 'nowhere', { efecte_id: 'P-2' })).toThrow(
+      "insert into person refused: Folder 'nowhere' is not allowed for template 'person'",
+    );
+  });
+});
+
 describe('files', () => {
   async function upload(token: string, path: string, bytes: Buffer, fileName?: string): Promise<Answer> {
     const form = new FormData();
