@@ -53,13 +53,14 @@ const TEMPLATES: TemplateConfig[] = [
 ];
 
 const READER = { login: 'reader', password: 'reader-pw', canWrite: ['group'] };
+const LIMITED = { login: 'limited', password: 'limited-pw', hidden: { person: ['age'] } };
 
 let api: M42Api;
 
 beforeAll(async () => {
   api = await startM42Api({
     templates: TEMPLATES,
-    users: [DEFAULT_USER, READER],
+    users: [DEFAULT_USER, READER, LIMITED],
     tokenTtlSeconds: 600,
     maxFileBytes: 1024,
   });
@@ -859,6 +860,32 @@ describe('permissions and faults', () => {
     expect((await call('PUT', '/dc/group/data', { token, body: [{ folderCode: 'groups', data: {} }] })).status).toBe(
       200,
     );
+  });
+
+  it('shows an attribute hidden from the user as empty, to reads and filters alike, and refuses writing it', async () => {
+    const card = api.insert('person', 'people', { efecte_id: 'P-1', age: 41 });
+    const token = await login(LIMITED);
+    const read = await call('GET', `/dc/person/data/${card.dataCardId}`, { token });
+    expect(read.body.data.age).toEqual({ name: 'Age', type: 'number', values: [] });
+    expect((await call('GET', '/dc/person', { token })).body.attributes.age).toBeDefined();
+    const filtered = await call('GET', '/dc/person/data', { token, query: { limit: 5, filter: '$age$ = 41' } });
+    expect(filtered.body.data).toEqual([]);
+    expect(
+      (await call('GET', '/dc/person/data', { token, query: { limit: 5, filter: '$age$ IS NULL' } })).body.data,
+    ).toHaveLength(1);
+    const write = await call('PUT', '/dc/person/data', {
+      token,
+      body: [{ dataCardId: card.dataCardId, data: { age: { values: [{ value: 1 }] } } }],
+    });
+    expect(write.body.data[0].errors).toEqual([
+      {
+        attributeCode: 'age',
+        attributeType: 'number',
+        message: 'User is not allowed to update attribute: Age',
+        error: 'Forbidden',
+      },
+    ]);
+    expect(api.card(card.dataCardId)!.data.age.values).toEqual([{ value: 41 }]);
   });
 
   it('injects 429 with Retry-After and the throttle body, then answers normally', async () => {

@@ -41,6 +41,7 @@ export async function uploadFile(
   const def = t.attributes.get(where.attr);
   if (!def) throw new HttpError(404, `Couldn't find attribute with code: ${where.attr} from template: ${t.name}`);
   if (def.type !== 'external-reference') throw new HttpError(400, `Attribute: ${def.name} does not take files`);
+  if (ctx.hidden(t.code).has(where.attr)) throw new HttpError(403, 'User is forbidden to update the resource');
   if (card.deleted) throw new HttpError(409, `Data card ${card.id} is in the trash`);
   const form = await formData(raw, contentType);
   const file = form.get('fileUpload');
@@ -72,7 +73,9 @@ export function downloadFile(
 ): Reply {
   const t = template(ctx.store, where.template);
   const card = cardOf(ctx.store, t, where.id);
-  const held = (card.values.get(where.attr) ?? []).some((v) => 'location' in v && v.location === where.location);
+  const visible = !ctx.hidden(t.code).has(where.attr);
+  const held =
+    visible && (card.values.get(where.attr) ?? []).some((v) => 'location' in v && v.location === where.location);
   const file = held ? ctx.store.file(where.location) : undefined;
   if (!file) {
     throw new HttpError(404, `Couldn't find file ${where.location} in attribute ${where.attr} of data card ${card.id}`);

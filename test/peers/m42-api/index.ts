@@ -17,7 +17,7 @@
  * State lives in this process: a client killed mid-request leaves exactly what the API had done.
  *
  * Not simulated (nothing public describes them well enough): EQL reference traversal (`referenceData...`),
- * attributes hidden from a user (they would read as `values: []`), `createEmptyReferences` (accepted, ignored),
+ * `createEmptyReferences` (accepted, ignored),
  * hidden cards, restoring from the trash, server-side rate limits (inject 429 with fault()), the ".msg"
  * rule of mail uploads, and the older XML WebAPI.
  */

@@ -99,6 +99,8 @@ export interface User {
   password: string;
   /** Template codes the user may write; undefined: all. */
   canWrite?: string[];
+  /** Attribute codes per template the user may not see: read as `values: []`, empty to filters, refused on write. */
+  hidden?: Record<string, string[]>;
 }
 
 export interface ServerState {
@@ -353,6 +355,7 @@ async function dispatch(
     body,
     contentType,
     canWrite: (t) => !user?.canWrite || user.canWrite.includes(t),
+    hidden: (t) => new Set(user?.hidden?.[t] ?? []),
     maxFileBytes: state.maxFileBytes,
   };
   return r.run(ctx, raw);
