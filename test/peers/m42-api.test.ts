@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Agent, fetch } from 'undici';
+import { Agent, FormData, fetch } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_USER, type M42Api, startM42Api, type TemplateConfig } from './m42-api/index.js';
 import { createTestPki } from './tls.js';
@@ -37,6 +37,7 @@ const TEMPLATES: TemplateConfig[] = [
       },
       manager: { type: 'reference', name: 'Manager', target: ['person'] },
       groups: { type: 'reference', name: 'Groups', multiValue: true, target: ['group'] },
+      valid_from: { type: 'static-value', name: 'Valid from', values: [{ code: null, value: '02.02.2011' }] },
       tags: { type: 'string', name: 'Tags', multiValue: true },
       task_id: { type: 'string', name: 'Task Id' },
       notes: { type: 'worklog', name: 'Notes' },
@@ -52,11 +53,17 @@ const TEMPLATES: TemplateConfig[] = [
 ];
 
 const READER = { login: 'reader', password: 'reader-pw', canWrite: ['group'] };
+const LIMITED = { login: 'limited', password: 'limited-pw', hidden: { person: ['age'] } };
 
 let api: M42Api;
 
 beforeAll(async () => {
-  api = await startM42Api({ templates: TEMPLATES, users: [DEFAULT_USER, READER], tokenTtlSeconds: 600 });
+  api = await startM42Api({
+    templates: TEMPLATES,
+    users: [DEFAULT_USER, READER, LIMITED],
+    tokenTtlSeconds: 600,
+    maxFileBytes: 1024,
+  });
 });
 afterAll(async () => {
   await api.stop();
@@ -461,6 +468,7 @@ describe('create', () => {
           groups: { values: [{ dataCardId: group }] },
           photo: { values: [{ name: 'me.png', location: 'files/1' }] },
           notes: { values: [{ value: 'created' }] },
+          valid_from: { values: [{ value: '02.02.2011' }] },
         },
       },
     });
@@ -495,6 +503,7 @@ describe('create', () => {
     expect(card.data.photo.values).toEqual([{ name: 'me.png', location: 'files/1' }]);
     expect(card.data.notes.values).toEqual([{ author: 'webapi', value: 'created', date: expect.stringMatching(/Z$/) }]);
     expect(card.data.full_name).toEqual({ name: 'Full name', type: 'string', values: [] });
+    expect(card.data.valid_from.values).toEqual([{ value: '02.02.2011', code: null }]);
   });
 
   it('returns the full card with dataCards=true', async () => {
@@ -749,6 +758,89 @@ describe('PATCH, DELETE and attribute calls', () => {
   });
 });
 
+describe('seeding with insert()', () => {
+  it('takes plain values (static values by value or code, Dates, reference ids) and refuses what the API refuses', () => {
+    const group = api.insert('group', 'groups', { efecte_id: 'G-1' });
+    const card = api.insert('person', 'people', {
+      efecte_id: 'P-1',
+      status: 'deleted',
+      birthday: new Date('1984-02-03T00:00:00Z'),
+      updated: new Date('2021-03-24T10:57:57.123Z'),
+      groups: [group.dataCardId],
+      tags: ['a', 'b'],
+    });
+    expect(card.data.status.values).toEqual([{ value: '05 - Deleted', code: 'deleted' }]);
+    expect(card.data.birthday.values).toEqual([{ value: '1984-02-03' }]);
+    expect(card.data.updated.values).toEqual([{ value: '2021-03-24T10:57:57Z' }]);
+    expect(card.data.groups.values).toMatchObject([{ dataCardId: group.dataCardId, name: 'G-1' }]);
+    expect(card.data.tags.values).toEqual([{ value: 'a' }, { value: 'b' }]);
+    expect(() => api.insert('person', 'people', { efecte_id: 'P-1' })).toThrow(
+      `insert into person refused: Value: P-1 of unique attribute: Efecte ID is already used by data card: ${card.dataCardId}`,
+    );
+    expect(() => api.insert('person', 'nowhere', { efecte_id: 'P-2' })).toThrow(
+      "insert into person refused: Folder 'nowhere' is not allowed for template 'person'",
+    );
+  });
+});
+
+describe('files', () => {
+  async function upload(token: string, path: string, bytes: Buffer, fileName?: string): Promise<Answer> {
+    const form = new FormData();
+    form.set('fileUpload', new Blob([bytes]), 'ignored.bin');
+    if (fileName) form.set('fileName', fileName);
+    const res = await fetch(`${api.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      body: form,
+    });
+    return { status: res.status, body: await res.json(), headers: res.headers as Headers };
+  }
+
+  it('uploads a file into an external-reference attribute and downloads it as octet-stream', async () => {
+    const card = api.insert('person', 'people', { efecte_id: 'P-1' });
+    const token = await login();
+    const base = `/dc/person/data/${card.dataCardId}/photo/file`;
+    const bytes = Buffer.from([0, 1, 2, 255, 254]);
+    const res = await upload(token, base, bytes, 'me.png');
+    expect(res).toMatchObject({
+      status: 200,
+      body: {
+        code: 200,
+        message: `File me.png was added to attribute photo of data card ${card.dataCardId}`,
+        timestamp: ISO,
+      },
+    });
+    const values = api.card(card.dataCardId)!.data.photo.values;
+    expect(values).toEqual([{ name: 'me.png', location: 'file-1' }]);
+    const download = await fetch(`${api.url}${base}/file-1`, { headers: { authorization: `Bearer ${token}` } });
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-type')).toBe('application/octet-stream');
+    expect(Buffer.from(await download.arrayBuffer())).toEqual(bytes);
+    expect((await fetch(`${api.url}${base}/file-9`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(
+      404,
+    );
+    expect(api.requests.find((r) => r.kind === 'file')?.body).toMatch(
+      /^\(\d+ bytes of multipart\/form-data; boundary=/,
+    );
+  });
+
+  it('answers 413 over the size limit and 400 without fileName or for another attribute type', async () => {
+    const card = api.insert('person', 'people', { efecte_id: 'P-1' });
+    const token = await login();
+    const base = `/dc/person/data/${card.dataCardId}`;
+    const big = await upload(token, `${base}/photo/file`, Buffer.alloc(1025), 'big.bin');
+    expect(big.status).toBe(413);
+    expect(big.body.message).toBe('Uploaded file is too big');
+    const unnamed = await upload(token, `${base}/photo/file`, Buffer.from('x'));
+    expect(unnamed.status).toBe(400);
+    expect(unnamed.body.message).toBe("Required part 'fileName' is not present");
+    const wrong = await upload(token, `${base}/full_name/file`, Buffer.from('x'), 'x.txt');
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.message).toBe('Attribute: Full name does not take files');
+    expect(api.card(card.dataCardId)!.data.photo.values).toEqual([]);
+  });
+});
+
 describe('permissions and faults', () => {
   it('answers 403 to writes of a user without write permission on the template', async () => {
     const card = api.insert('person', 'people', { efecte_id: 'P-1' });
@@ -768,6 +860,32 @@ describe('permissions and faults', () => {
     expect((await call('PUT', '/dc/group/data', { token, body: [{ folderCode: 'groups', data: {} }] })).status).toBe(
       200,
     );
+  });
+
+  it('shows an attribute hidden from the user as empty, to reads and filters alike, and refuses writing it', async () => {
+    const card = api.insert('person', 'people', { efecte_id: 'P-1', age: 41 });
+    const token = await login(LIMITED);
+    const read = await call('GET', `/dc/person/data/${card.dataCardId}`, { token });
+    expect(read.body.data.age).toEqual({ name: 'Age', type: 'number', values: [] });
+    expect((await call('GET', '/dc/person', { token })).body.attributes.age).toBeDefined();
+    const filtered = await call('GET', '/dc/person/data', { token, query: { limit: 5, filter: '$age$ = 41' } });
+    expect(filtered.body.data).toEqual([]);
+    expect(
+      (await call('GET', '/dc/person/data', { token, query: { limit: 5, filter: '$age$ IS NULL' } })).body.data,
+    ).toHaveLength(1);
+    const write = await call('PUT', '/dc/person/data', {
+      token,
+      body: [{ dataCardId: card.dataCardId, data: { age: { values: [{ value: 1 }] } } }],
+    });
+    expect(write.body.data[0].errors).toEqual([
+      {
+        attributeCode: 'age',
+        attributeType: 'number',
+        message: 'User is not allowed to update attribute: Age',
+        error: 'Forbidden',
+      },
+    ]);
+    expect(api.card(card.dataCardId)!.data.age.values).toEqual([{ value: 41 }]);
   });
 
   it('injects 429 with Retry-After and the throttle body, then answers normally', async () => {
@@ -802,6 +920,38 @@ describe('permissions and faults', () => {
     await expect(dropped).rejects.toThrow();
     expect(api.cards('person').map((c) => c.name)).toEqual(['P-1', 'P-2']);
     expect(api.requests.map((r) => r.status)).toEqual([200, 502, 0]);
+  });
+});
+
+describe('a client that dies mid-request', () => {
+  it('keeps the change of a call whose answer never reached the client', async () => {
+    const token = await login();
+    api.fault({ method: 'PUT', after: true, delayMs: 60_000 });
+    const carried = api.waitForRequest({ kind: 'bulkPut' });
+    const client = new AbortController();
+    const pending = fetch(`${api.url}/dc/person/data`, {
+      method: 'PUT',
+      signal: client.signal,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify([{ folderCode: 'people', data: { efecte_id: { values: [{ value: 'P-1' }] } } }]),
+    });
+    const request = await carried;
+    expect(request).toMatchObject({ method: 'PUT', kind: 'bulkPut', status: 200 });
+    client.abort();
+    await expect(pending).rejects.toThrow();
+    expect(api.cards('person').map((c) => c.name)).toEqual(['P-1']);
+    // The client, restarted, finds the card by its unique value instead of creating a second one.
+    const found = await call('GET', '/dc/person/data', {
+      token,
+      query: { limit: 200, filter: "$efecte_id$ IN ('P-1')" },
+    });
+    expect(found.body.data).toHaveLength(1);
+  });
+
+  it('times out waiting for a request that does not come', async () => {
+    await expect(api.waitForRequest({ kind: 'delete' }, 50)).rejects.toThrow(
+      'no request matching {"kind":"delete"} within 50 ms',
+    );
   });
 });
 

@@ -41,6 +41,8 @@ export interface Reply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** Bytes sent as they are (file downloads; content-type in headers). */
+  raw?: Buffer;
   /** Streams the body instead (`/data/stream`). */
   stream?: (write: (chunk: string) => Promise<void>) => Promise<void>;
 }
@@ -55,7 +57,13 @@ export interface CallContext {
   url: string;
   query: URLSearchParams;
   body: unknown;
+  /** The request's content type (multipart uploads). */
+  contentType: string;
   canWrite: (template: string) => boolean;
+  /** Attributes of a template the user may not see. */
+  hidden: (template: string) => ReadonlySet<string>;
+  /** Largest file upload (413 above). */
+  maxFileBytes: number;
 }
 
 export const MAX_LIMIT = 200;
@@ -69,7 +77,7 @@ export function template(store: Store, code: string): Template {
   return t;
 }
 
-function cardOf(store: Store, t: Template, idText: string): StoredCard {
+export function cardOf(store: Store, t: Template, idText: string): StoredCard {
   const id = /^\d+$/.test(idText) ? Number(idText) : Number.NaN;
   const card = Number.isSafeInteger(id) ? store.card(id) : undefined;
   if (!card || card.template !== t.code) {
@@ -78,7 +86,7 @@ function cardOf(store: Store, t: Template, idText: string): StoredCard {
   return card;
 }
 
-function writable(ctx: CallContext, t: Template): void {
+export function writable(ctx: CallContext, t: Template): void {
   if (!ctx.canWrite(t.code)) throw new HttpError(403, FORBIDDEN);
 }
 
@@ -125,6 +133,7 @@ function selection(ctx: CallContext, t: Template) {
     hints: predicate?.hints,
     selected: selectedAttributes(t, ctx.query),
     full: booleanParam(ctx.query, 'dataCards'),
+    hidden: ctx.hidden(t.code),
   };
 }
 
@@ -159,7 +168,9 @@ export function listCards(ctx: CallContext, code: string): Reply {
     next.set('filterId', String(page[page.length - 1].id));
     links.next = `${ctx.base}/dc/${encodeURIComponent(t.code)}/data?${next.toString()}`;
   }
-  const data = page.map((c) => (sel.full ? cardJson(ctx.store, c, sel.selected) : infoElement(ctx.store, c)));
+  const data = page.map((c) =>
+    sel.full ? cardJson(ctx.store, c, sel.selected, sel.hidden) : infoElement(ctx.store, c),
+  );
   return { status: 200, body: { meta: { count: data.length, limit, links }, data } };
 }
 
@@ -173,7 +184,9 @@ export function streamCards(ctx: CallContext, code: string): Reply {
     stream: async (write) => {
       await write('{"data":[');
       for (let i = 0; i < cards.length; i++) {
-        const item = sel.full ? cardJson(ctx.store, cards[i], sel.selected) : infoElement(ctx.store, cards[i]);
+        const item = sel.full
+          ? cardJson(ctx.store, cards[i], sel.selected, sel.hidden)
+          : infoElement(ctx.store, cards[i]);
         await write((i > 0 ? ',' : '') + JSON.stringify(item));
       }
       await write(`],"meta":{"count":${cards.length}}}`);
@@ -183,7 +196,8 @@ export function streamCards(ctx: CallContext, code: string): Reply {
 
 export function getCard(ctx: CallContext, code: string, id: string): Reply {
   const t = template(ctx.store, code);
-  return { status: 200, body: cardJson(ctx.store, cardOf(ctx.store, t, id), selectedAttributes(t, ctx.query)) };
+  const card = cardOf(ctx.store, t, id);
+  return { status: 200, body: cardJson(ctx.store, card, selectedAttributes(t, ctx.query), ctx.hidden(t.code)) };
 }
 
 function refused(errors: AttributeError[], url: string, now: number): HttpError {
@@ -205,7 +219,8 @@ function writeMeta(ctx: CallContext, saved: boolean): Record<string, unknown> {
 function written(ctx: CallContext, outcome: WriteOutcome, status: number): Reply {
   if (!outcome.ok) throw refused(outcome.errors, ctx.url, ctx.now());
   const full = booleanParam(ctx.query, 'dataCards');
-  const dataCard = full ? cardJson(ctx.store, outcome.card) : infoElement(ctx.store, outcome.card);
+  const hidden = ctx.hidden(outcome.card.template);
+  const dataCard = full ? cardJson(ctx.store, outcome.card, undefined, hidden) : infoElement(ctx.store, outcome.card);
   return { status, body: { meta: writeMeta(ctx, true), dataCard } };
 }
 
@@ -221,7 +236,11 @@ export function createCard(ctx: CallContext, code: string): Reply {
     throw new HttpError(400, `Folder '${String(body.folderCode)}' is not allowed for template '${t.code}'`);
   }
   if (!isObject(body.data)) throw new HttpError(400, 'data is required to create a data card');
-  const outcome = ctx.store.write(ctx.login, ctx.now, t, { folderCode: body.folderCode, data: body.data });
+  const outcome = ctx.store.write(ctx.login, ctx.now, t, {
+    folderCode: body.folderCode,
+    data: body.data,
+    hidden: ctx.hidden(t.code),
+  });
   return written(ctx, outcome, 201);
 }
 
@@ -240,7 +259,12 @@ export function patchCard(ctx: CallContext, code: string, id: string): Reply {
   }
   if (!isObject(body.data)) throw new HttpError(400, 'data is required to modify a data card');
   if (card.deleted) throw new HttpError(409, `Data card ${card.id} is in the trash`);
-  const outcome = ctx.store.write(ctx.login, ctx.now, t, { card, folderCode: body.folderCode, data: body.data });
+  const outcome = ctx.store.write(ctx.login, ctx.now, t, {
+    card,
+    folderCode: body.folderCode,
+    data: body.data,
+    hidden: ctx.hidden(t.code),
+  });
   return written(ctx, outcome, 200);
 }
 
@@ -257,7 +281,12 @@ function bulkItem(ctx: CallContext, t: Template, item: unknown): { dataCard: unk
       return { dataCard: null, errors: error(`Couldn't find data card with id: ${id} from template: ${t.code}`) };
     }
   }
-  const outcome = ctx.store.write(ctx.login, ctx.now, t, { card, folderCode: item.folderCode, data: item.data });
+  const outcome = ctx.store.write(ctx.login, ctx.now, t, {
+    card,
+    folderCode: item.folderCode,
+    data: item.data,
+    hidden: ctx.hidden(t.code),
+  });
   if (outcome.ok) return { dataCard: infoElement(ctx.store, outcome.card), errors: [] };
   return { dataCard: card ? infoElement(ctx.store, card) : null, errors: outcome.errors };
 }
@@ -289,7 +318,7 @@ export function attributeCall(ctx: CallContext, method: string, code: string, id
   const card = cardOf(ctx.store, t, id);
   const def = t.attributes.get(attr);
   if (!def) throw new HttpError(404, `Couldn't find attribute with code: ${attr} from template: ${t.name}`);
-  if (method === 'GET') return { status: 200, body: attributeJson(ctx.store, card, attr) };
+  if (method === 'GET') return { status: 200, body: attributeJson(ctx.store, card, attr, ctx.hidden(t.code)) };
   if (card.deleted) throw new HttpError(409, `Data card ${card.id} is in the trash`);
   let values: unknown = [];
   if (method !== 'DELETE') {
@@ -300,6 +329,7 @@ export function attributeCall(ctx: CallContext, method: string, code: string, id
     card,
     data: { [attr]: { values } },
     mode: method === 'POST' ? 'add' : 'replace',
+    hidden: ctx.hidden(t.code),
   });
   if (!outcome.ok) throw refused(outcome.errors, ctx.url, ctx.now());
   const verb = method === 'POST' ? 'added to' : method === 'PUT' ? 'replaced in' : 'cleared in';

@@ -15,10 +15,16 @@
  *   await api.stop();
  *
  * State lives in this process: a client killed mid-request leaves exactly what the API had done.
+ *
+ * Not simulated (nothing public describes them well enough): EQL reference traversal (`referenceData...`),
+ * `createEmptyReferences` (accepted, ignored),
+ * hidden cards, restoring from the trash, server-side rate limits (inject 429 with fault()), the ".msg"
+ * rule of mail uploads, and the older XML WebAPI.
  */
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { DEFAULT_MAX_FILE_BYTES } from './files.js';
 import { TokenIssuer } from './jwt.js';
 import { type CardJson, cardJson } from './render.js';
 import {
@@ -49,10 +55,18 @@ export interface M42ApiOptions {
   templates: TemplateConfig[];
   /** The first dataCardId handed out (default 1). */
   firstId?: number;
+  /** Largest file upload; larger ones get 413 "Uploaded file is too big" (default 10 MiB). */
+  maxFileBytes?: number;
   /** Port to listen on (default 0: a free one). */
   port?: number;
   /** Handles extra paths outside the base before anything else (main.ts's control endpoints). */
   control?: ServerState['control'];
+}
+
+export interface RequestMatch {
+  method?: string;
+  path?: RegExp;
+  kind?: RouteKind;
 }
 
 export interface M42Api {
@@ -75,6 +89,11 @@ export interface M42Api {
   /** Requests per kind of call since start or the last reset(). */
   counts(): Record<RouteKind, number>;
   fault(fault: Fault): void;
+  /**
+   * Resolves with the first request matching `match` that is carried out from now on (its change made, its
+   * answer not necessarily sent): the event a kill-mid-request test waits for instead of sleeping.
+   */
+  waitForRequest(match?: RequestMatch, timeoutMs?: number): Promise<RecordedRequest>;
   clearFaults(): void;
   clearRequests(): void;
   /** Every token issued so far is refused from now on (401). */
@@ -100,6 +119,7 @@ const KINDS: RouteKind[] = [
   'patch',
   'delete',
   'attr',
+  'file',
   'other',
 ];
 
@@ -129,6 +149,8 @@ export async function startM42Api(options: M42ApiOptions): Promise<M42Api> {
     requests: [],
     counts: zeroCounts(),
     faults: [],
+    listeners: [],
+    maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
     control: options.control,
   };
   const handler = createHandler(state);
@@ -176,6 +198,30 @@ export async function startM42Api(options: M42ApiOptions): Promise<M42Api> {
     counts: () => ({ ...state.counts }),
     fault(f) {
       state.faults.push({ ...f, left: f.times ?? 1 });
+    },
+    waitForRequest(match = {}, timeoutMs = 10_000) {
+      return new Promise<RecordedRequest>((resolve, reject) => {
+        const listener = (r: RecordedRequest): void => {
+          if (match.method && match.method.toUpperCase() !== r.method) return;
+          if (match.kind && match.kind !== r.kind) return;
+          if (match.path && !match.path.test(r.path)) return;
+          done();
+          resolve(r);
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(
+            new Error(
+              `no request matching ${JSON.stringify({ ...match, path: match.path?.source })} within ${timeoutMs} ms`,
+            ),
+          );
+        }, timeoutMs);
+        const done = (): void => {
+          clearTimeout(timer);
+          state.listeners.splice(state.listeners.indexOf(listener), 1);
+        };
+        state.listeners.push(listener);
+      });
     },
     clearFaults() {
       state.faults.length = 0;

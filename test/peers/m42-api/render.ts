@@ -4,6 +4,8 @@
  *
  * Choices where the reference is silent:
  * - A card lists every attribute of its template (empty ones as `values: []`), or only `selectedAttributes`.
+ * - An attribute hidden from the user reads as `values: []`, exactly like an empty one (the reference's
+ *   "empty_or_unauthorized_attribute_code"); the template JSON still lists it.
  * - The template JSON shows `values` and `target` as arrays on every attribute (empty when not applicable),
  *   `file: true` only for external-reference attributes, and never whether an attribute is unique.
  */
@@ -81,20 +83,32 @@ function referenced(store: Store, id: number): ReferencedCard | undefined {
 }
 
 /** One attribute as in a card's `data`: `{name, type, values}`. */
-export function attributeJson(store: Store, card: StoredCard, code: string): AttributeJson {
+export function attributeJson(
+  store: Store,
+  card: StoredCard,
+  code: string,
+  hidden?: ReadonlySet<string>,
+): AttributeJson {
   const t = store.templates.get(card.template)!;
   const a = t.attributes.get(code)!;
   return {
     name: a.name,
     type: apiType(a.type),
-    values: (card.values.get(code) ?? []).map((v) => readValue(v, (id) => referenced(store, id))),
+    values: hidden?.has(code)
+      ? []
+      : (card.values.get(code) ?? []).map((v) => readValue(v, (id) => referenced(store, id))),
   };
 }
 
-export function cardJson(store: Store, card: StoredCard, selected?: readonly string[]): CardJson {
+export function cardJson(
+  store: Store,
+  card: StoredCard,
+  selected?: readonly string[],
+  hidden?: ReadonlySet<string>,
+): CardJson {
   const t = store.templates.get(card.template)!;
   const data: Record<string, AttributeJson> = {};
-  for (const code of selected ?? t.attributes.keys()) data[code] = attributeJson(store, card, code);
+  for (const code of selected ?? t.attributes.keys()) data[code] = attributeJson(store, card, code, hidden);
   return {
     name: store.cardName(card),
     dataCardId: card.id,

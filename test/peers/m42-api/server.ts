@@ -15,7 +15,8 @@
  *   required (400 without it).
  * - A known path with another method is 405; an unknown path is 404.
  * - Faults act before authentication (as a proxy or a throttle in front of the API would), unless `after` is
- *   set: then the call is carried out and its answer replaced (the write happened, the answer was lost).
+ *   set: then the call is carried out and its answer replaced, dropped or delayed (the write happened, the
+ *   answer was lost or late). A faulted request is logged with the fault's status (0 for a dropped one).
  * - 429 always carries `Retry-After` (default 1 s) and `{message: "Too many requests, retry in N seconds",
  *   url, timestamp}`.
  */
@@ -35,6 +36,7 @@ import {
   streamCards,
   templates,
 } from './cards-api.js';
+import { downloadFile, uploadFile } from './files.js';
 import type { TokenIssuer } from './jwt.js';
 import type { Store } from './store.js';
 
@@ -53,6 +55,7 @@ export type RouteKind =
   | 'patch'
   | 'delete'
   | 'attr'
+  | 'file'
   | 'other';
 
 export interface RecordedRequest {
@@ -80,9 +83,12 @@ export interface Fault {
   times?: number;
   /** Replaces the default body. */
   body?: unknown;
-  /** Waits this long before answering. */
+  /** Waits this long before answering (with `after`: after carrying out the call). */
   delayMs?: number;
-  /** Carry out the call first, then answer with the fault (the answer is lost, the change is not). */
+  /**
+   * Carry out the call first, then answer with the fault's status, or drop the connection (`reset`), or,
+   * with neither, send the real answer only after `delayMs`: the change is made, the answer is lost or late.
+   */
   after?: boolean;
   /** Destroy the connection instead of answering. */
   reset?: boolean;
@@ -93,6 +99,8 @@ export interface User {
   password: string;
   /** Template codes the user may write; undefined: all. */
   canWrite?: string[];
+  /** Attribute codes per template the user may not see: read as `values: []`, empty to filters, refused on write. */
+  hidden?: Record<string, string[]>;
 }
 
 export interface ServerState {
@@ -103,6 +111,9 @@ export interface ServerState {
   requests: RecordedRequest[];
   counts: Record<RouteKind, number>;
   faults: Array<Fault & { left: number }>;
+  /** Called with each request once it has been carried out (or faulted), before its answer is sent. */
+  listeners: Array<(request: RecordedRequest) => void>;
+  maxFileBytes: number;
   /** Extra handler for test-control paths outside the base (main.ts); true when it answered. */
   control?: (req: IncomingMessage, res: ServerResponse, body: string) => boolean;
 }
@@ -127,7 +138,7 @@ const REASONS: Record<number, string> = {
 
 export const reason = (status: number): string => REASONS[status] ?? 'Error';
 
-type Route = { kind: RouteKind; auth: boolean; run: (ctx: CallContext) => Reply };
+type Route = { kind: RouteKind; auth: boolean; run: (ctx: CallContext, raw: Buffer) => Reply | Promise<Reply> };
 
 /** The route of a path below the base and a method: undefined (404) or 'method' (405). */
 function route(method: string, segs: string[]): Route | 'method' | undefined {
@@ -163,7 +174,21 @@ function route(method: string, segs: string[]): Route | 'method' | undefined {
     const attr: Route = { kind: 'attr', auth: true, run: (ctx) => attributeCall(ctx, method, b, d, e) };
     return pick({ GET: attr, PUT: attr, POST: attr, DELETE: attr });
   }
-  void f;
+  if (f !== 'file') return undefined;
+  if (n === 6) {
+    const upload: Route = {
+      kind: 'file',
+      auth: true,
+      run: (ctx, raw) => uploadFile(ctx, raw, ctx.contentType, { template: b, id: d, attr: e }),
+    };
+    return pick({ POST: upload });
+  }
+  if (n === 7) {
+    const location = segs[6];
+    return pick({
+      GET: { kind: 'file', auth: true, run: (ctx) => downloadFile(ctx, { template: b, id: d, attr: e, location }) },
+    });
+  }
   return undefined;
 }
 
@@ -177,7 +202,7 @@ function apiException(status: number, message: string, url: string, now: number)
   return { code: status, message, error: reason(status), url, timestamp: new Date(now).toISOString() };
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -190,13 +215,15 @@ function readBody(req: IncomingMessage): Promise<string> {
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
 
-function loggedBody(kind: RouteKind, text: string, contentType: string): unknown {
-  if (text === '') return undefined;
+function loggedBody(kind: RouteKind, raw: Buffer, contentType: string): unknown {
+  if (raw.length === 0) return undefined;
+  if (kind === 'file') return `(${raw.length} bytes of ${contentType || 'no content type'})`;
+  const text = raw.toString('utf8');
   if (kind === 'login' || contentType.includes('x-www-form-urlencoded')) {
     const form = Object.fromEntries(new URLSearchParams(text));
     if ('password' in form) form.password = '***';
@@ -279,6 +306,11 @@ async function send(res: ServerResponse, reply: Reply): Promise<void> {
     res.end();
     return;
   }
+  if (reply.raw) {
+    res.writeHead(reply.status, { ...headers, 'content-length': String(reply.raw.length) });
+    res.end(reply.raw);
+    return;
+  }
   if (reply.body === undefined) {
     res.writeHead(reply.status, headers);
     res.end();
@@ -293,21 +325,21 @@ async function send(res: ServerResponse, reply: Reply): Promise<void> {
   res.end(text);
 }
 
-function dispatch(
+async function dispatch(
   state: ServerState,
   req: IncomingMessage,
   r: Route,
-  text: string,
+  raw: Buffer,
   path: string,
   query: URLSearchParams,
-): Reply {
+): Promise<Reply> {
   const contentType = String(req.headers['content-type'] ?? '');
-  if (r.kind === 'login') return login(state, text, contentType, path);
+  if (r.kind === 'login') return login(state, raw.toString('utf8'), contentType, path);
   const user = r.auth ? authenticate(state, req) : undefined;
   let body: unknown;
-  if (text !== '') {
+  if (raw.length > 0 && r.kind !== 'file') {
     try {
-      body = JSON.parse(text);
+      body = JSON.parse(raw.toString('utf8'));
     } catch {
       throw new HttpError(400, 'Invalid JSON.');
     }
@@ -321,9 +353,12 @@ function dispatch(
     url: path,
     query,
     body,
+    contentType,
     canWrite: (t) => !user?.canWrite || user.canWrite.includes(t),
+    hidden: (t) => new Set(user?.hidden?.[t] ?? []),
+    maxFileBytes: state.maxFileBytes,
   };
-  return r.run(ctx);
+  return r.run(ctx, raw);
 }
 
 function segments(path: string): string[] | undefined {
@@ -340,15 +375,15 @@ export function createHandler(state: ServerState) {
     const method = (req.method ?? 'GET').toUpperCase();
     const url = new URL(req.url ?? '/', 'http://simulator');
     const path = url.pathname;
-    let text = '';
+    let raw: Buffer = Buffer.alloc(0);
     try {
-      text = await readBody(req);
+      raw = await readBody(req);
     } catch (e) {
       const status = e instanceof HttpError ? e.status : 400;
       await send(res, { status, body: apiException(status, (e as Error).message, path, state.now()) });
       return;
     }
-    if (state.control?.(req, res, text)) return;
+    if (state.control?.(req, res, raw.toString('utf8'))) return;
     const segs = segments(path);
     const r = segs ? route(method, segs) : undefined;
     const kind: RouteKind = r && r !== 'method' ? r.kind : 'other';
@@ -360,18 +395,14 @@ export function createHandler(state: ServerState) {
       path: decodeSafe(path),
       query: Object.fromEntries(url.searchParams),
       headers,
-      body: loggedBody(kind, text, String(req.headers['content-type'] ?? '')),
+      body: loggedBody(kind, raw, String(req.headers['content-type'] ?? '')),
       kind,
       time: Date.now(),
     };
     state.requests.push(record);
     state.counts[kind]++;
-    const reply = await answer(state, req, res, { r, method, path, text, query: url.searchParams });
-    if (!reply) {
-      record.status = 0;
-      return;
-    }
-    record.status = reply.status;
+    const reply = await answer(state, req, res, { r, method, path, raw, query: url.searchParams }, record);
+    if (!reply) return;
     try {
       await send(res, reply);
     } catch {
@@ -392,16 +423,23 @@ async function answer(
   state: ServerState,
   req: IncomingMessage,
   res: ServerResponse,
-  o: { r: Route | 'method' | undefined; method: string; path: string; text: string; query: URLSearchParams },
+  o: { r: Route | 'method' | undefined; method: string; path: string; raw: Buffer; query: URLSearchParams },
+  record: RecordedRequest,
 ): Promise<Reply | undefined> {
   const fault = takeFault(state, o.method, o.path);
-  if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
-  if (fault && !fault.after) return faultOrReset(res, fault, o.path, state.now());
+  const delay = (): Promise<unknown> | undefined =>
+    fault?.delayMs ? new Promise((resolve) => setTimeout(resolve, fault.delayMs).unref()) : undefined;
+  if (fault && !fault.after) {
+    await delay();
+    const faulted = faultOrReset(res, fault, o.path, state.now());
+    carriedOut(state, record, faulted?.status ?? 0);
+    return faulted;
+  }
   let reply: Reply;
   try {
     if (o.r === undefined) throw new HttpError(404, `No endpoint ${o.method} ${o.path}`);
     if (o.r === 'method') throw new HttpError(405, `Request method '${o.method}' is not supported by ${o.path}`);
-    reply = dispatch(state, req, o.r, o.text, o.path, o.query);
+    reply = await dispatch(state, req, o.r, o.raw, o.path, o.query);
   } catch (err) {
     const e = err instanceof HttpError ? err : new HttpError(500, (err as Error).message);
     const headers: Record<string, string> = e.status === 401 ? { 'www-authenticate': 'Bearer' } : {};
@@ -411,8 +449,21 @@ async function answer(
       body: { ...apiException(e.status, e.message, o.path, state.now()), ...e.extra },
     };
   }
-  if (fault) return faultOrReset(res, fault, o.path, state.now());
-  return reply;
+  if (!fault) {
+    carriedOut(state, record, reply.status);
+    return reply;
+  }
+  // The call is done; what the client gets is held back, replaced or lost.
+  const replaced = fault.reset || fault.status !== undefined;
+  carriedOut(state, record, fault.reset ? 0 : (fault.status ?? reply.status));
+  await delay();
+  return replaced ? faultOrReset(res, fault, o.path, state.now()) : reply;
+}
+
+/** Records the status and tells waiters (waitForRequest) that the call has been carried out. */
+function carriedOut(state: ServerState, record: RecordedRequest, status: number): void {
+  record.status = status;
+  for (const listener of [...state.listeners]) listener(record);
 }
 
 function faultOrReset(res: ServerResponse, fault: Fault, path: string, now: number): Reply | undefined {

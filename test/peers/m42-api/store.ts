@@ -15,6 +15,8 @@
  * - The card name is the first value of the template's `nameAttribute` (default: its first unique attribute,
  *   else its first string attribute), else "<template name> <id>".
  * - Cards in the trash cannot be modified (the server answers 409, a bulk item gets an error).
+ * - An attribute hidden from the writing user (User.hidden) is refused per attribute ("User is not allowed to
+ *   update attribute: NAME", error "Forbidden"); filters see it as empty.
  */
 import type { EqlPredicate, EqlRow, EqualityHint } from './eql.js';
 import {
@@ -76,6 +78,8 @@ export interface WriteInput {
   data: unknown;
   /** `add`: the attribute POST call (append values instead of replacing). */
   mode?: 'replace' | 'add';
+  /** Attributes the writing user may not see: writing one is a per-attribute error. */
+  hidden?: ReadonlySet<string>;
 }
 
 const itemError = (message: string): AttributeError => attributeError(undefined, null, message);
@@ -87,6 +91,7 @@ export class Store {
   /** template → unique attribute → value → id of the live card holding it. */
   private readonly unique = new Map<string, Map<string, Map<string, number>>>();
   private nextId: number;
+  private readonly files = new Map<string, { name: string; bytes: Buffer }>();
 
   constructor(
     configs: TemplateConfig[],
@@ -110,6 +115,7 @@ export class Store {
 
   reset(): void {
     this.cards.clear();
+    this.files.clear();
     this.nextId = this.firstId;
     this.unique.clear();
     for (const t of this.templates.values()) {
@@ -142,7 +148,7 @@ export class Store {
   }
 
   /** The card as EQL sees it. */
-  row(card: StoredCard): EqlRow {
+  row(card: StoredCard, hidden?: ReadonlySet<string>): EqlRow {
     const t = this.templates.get(card.template)!;
     const store = this;
     return {
@@ -156,7 +162,8 @@ export class Store {
       folderName: t.folders.get(card.folder) ?? card.folder,
       templateCode: t.code,
       templateName: t.name,
-      values: (code) => (card.values.get(code) ?? []).map((v) => primitive(v, (id) => this.refName(id))),
+      values: (code) =>
+        hidden?.has(code) ? [] : (card.values.get(code) ?? []).map((v) => primitive(v, (id) => this.refName(id))),
     };
   }
 
@@ -166,7 +173,14 @@ export class Store {
    */
   *query(
     template: string,
-    o: { predicate?: EqlPredicate; includeDeleted?: boolean; below?: number; hints?: EqualityHint[] } = {},
+    o: {
+      predicate?: EqlPredicate;
+      includeDeleted?: boolean;
+      below?: number;
+      hints?: EqualityHint[];
+      /** Attributes the caller may not see: empty to the predicate. */
+      hidden?: ReadonlySet<string>;
+    } = {},
   ): Generator<StoredCard> {
     const t = this.templates.get(template);
     const hint = o.includeDeleted
@@ -181,7 +195,7 @@ export class Store {
     for (; i >= 0; i--) {
       const card = this.cards.get(ids[i])!;
       if (card.deleted && !o.includeDeleted) continue;
-      if (o.predicate && o.predicate(this.row(card)) !== true) continue;
+      if (o.predicate && o.predicate(this.row(card, o.hidden)) !== true) continue;
       yield card;
     }
   }
@@ -195,6 +209,17 @@ export class Store {
       if (id !== undefined) ids.add(id);
     }
     return [...ids].sort((a, b) => a - b);
+  }
+
+  /** Keeps an uploaded file; its location. */
+  addFile(name: string, bytes: Buffer): string {
+    const location = `file-${this.files.size + 1}`;
+    this.files.set(location, { name, bytes });
+    return location;
+  }
+
+  file(location: string): { name: string; bytes: Buffer } | undefined {
+    return this.files.get(location);
   }
 
   /** Moves a card to the trash; false when it was there already. */
@@ -222,6 +247,13 @@ export class Store {
         errors.push(
           attributeError(undefined, code, `Couldn't find attribute with code: ${code} from template: ${template.name}`),
         );
+        continue;
+      }
+      if (input.hidden?.has(code)) {
+        errors.push({
+          ...attributeError(attr, code, `User is not allowed to update attribute: ${attr.name}`),
+          error: 'Forbidden',
+        });
         continue;
       }
       const values = isObject(entry) ? entry.values : undefined;

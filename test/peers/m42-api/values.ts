@@ -201,14 +201,17 @@ export function readValue(
 
 /**
  * A plain value (`api.insert` with `{code: value}`) in the write shape: references as ids, static values by
- * value, everything else as `{value}`.
+ * value (or by code when no value matches), dates from Date objects, everything else as `{value}`.
  */
 export function plainToWrite(value: unknown, attr: AttributeDef | undefined): Array<Record<string, unknown>> {
   if (value === null || value === undefined) return [];
   const list = Array.isArray(value) ? value : [value];
   return list.map((v) => {
+    if (v instanceof Date)
+      return { value: attr?.type === 'date' ? v.toISOString().slice(0, 10) : utcSeconds(v.getTime()) };
     if (isObject(v)) return v;
     if (attr?.type === 'reference') return { dataCardId: v };
+    if (attr?.type === 'static-value' && !attr.values.some((s) => s.value === String(v))) return { code: v };
     return { value: v };
   });
 }
