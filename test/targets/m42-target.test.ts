@@ -286,6 +286,18 @@ describe('the m42 target', () => {
     expect(JSON.stringify(r)).not.toContain(PASSWORD);
   });
 
+  it('a bulk PUT whose answer is lost is looked up again, never created twice', async () => {
+    source.collection('/people', people(120), { paging: 'page' });
+    // The API carries out the PUT, then the answer is a 502 (a proxy gave up waiting).
+    api.fault({ method: 'PUT', status: 502, after: true, times: 1 });
+    const r = await run();
+    expect(r.reason).toBe('Succeeded');
+    expect(stored().size).toBe(120);
+    expect(api.cards('person')).toHaveLength(120);
+    expect(r.load).toMatchObject({ failed: 0 });
+    expect((r.load?.created ?? 0) + (r.load?.updated ?? 0)).toBe(120);
+  });
+
   it('a wrong WebAPI password fails the run naming the user, not the password', async () => {
     source.collection('/people', people(3), { paging: 'page' });
     const wrong = new M42Targets({
