@@ -4,6 +4,7 @@ import type { ResourceView } from '../controller/status-view.js';
 import type { Condition, TaskRunSummary } from '../model/resources.js';
 import { age, type OutputFormat, render, table } from './output.js';
 import { findResource, listResources, type SourceOptions } from './resource-client.js';
+import { objectOf } from './resource-object.js';
 
 const ready = (v: ResourceView): Condition | undefined =>
   (v.status.conditions as Condition[] | undefined)?.find((c) => c.type === 'Ready');
@@ -38,7 +39,8 @@ export async function getCommand(what: string, name: string | undefined, format:
   if (!kind) throw new Error(`unknown resource type "${what}": use connectors, tasks or runs`);
   const views = name ? [await findResource(kind, name, opts)] : await listResources(kind, opts);
   if (format !== 'table') {
-    console.log(render(format, name ? views[0] : { apiVersion: 'v1', kind: 'List', items: views }));
+    const objects = views.map(objectOf);
+    console.log(render(format, name ? objects[0] : { apiVersion: 'v1', kind: 'List', items: objects }));
     return;
   }
   if (views.length === 0) {

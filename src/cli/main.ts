@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { connectorSchema, taskSchema } from '../generated/schemas.js';
 import { CRD_SPECS, crdYaml, renderCrd } from '../schema/crd.js';
 import { cardsCommand } from './cards-command.js';
+import { exportCommand } from './export-command.js';
 import { describeCommand, getCommand } from './get-command.js';
 import { operationCommand } from './operation-command.js';
 import { parseFormat } from './output.js';
@@ -108,6 +109,16 @@ export function buildProgram(): Command {
       .argument('<name>', 'NAME or NAMESPACE/NAME'),
   ).action(async (type: string, name: string, opts) => {
     await describeCommand(type, name, opts);
+  });
+
+  sourceOptions(
+    program
+      .command('export')
+      .description(
+        'print Connectors and Tasks as one YAML bundle to validate and apply elsewhere (no status, no secrets)',
+      ),
+  ).action(async (opts) => {
+    process.exitCode = await exportCommand(opts);
   });
 
   program
