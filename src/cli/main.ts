@@ -8,6 +8,7 @@ import { describeCommand, getCommand } from './get-command.js';
 import { operationCommand } from './operation-command.js';
 import { parseFormat } from './output.js';
 import { DEFAULT_STATE_DIR, runCommand } from './run-command.js';
+import { schemaCommand } from './schema-command.js';
 import { testConnectionCommand } from './test-connection-command.js';
 import { validateCommand } from './validate-command.js';
 
@@ -183,6 +184,12 @@ export function buildProgram(): Command {
       });
     });
   }
+
+  program
+    .command('schema')
+    .description('print a JSON Schema for editors (yaml-language-server): Connectors and Tasks together, or one kind')
+    .argument('[kind]', 'connector, task or all', 'all')
+    .action((kind: string) => schemaCommand(kind));
 
   program
     .command('crds')
