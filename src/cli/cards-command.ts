@@ -8,8 +8,10 @@ export async function cardsCommand(
   template: string | undefined,
   format: OutputFormat,
   stateDir: string,
-  limit: number,
+  /** Most cards shown; default 200 in a table and every card as JSON or YAML. */
+  limit: number | undefined,
 ) {
+  const most = limit ?? (format === 'table' ? 200 : Number.POSITIVE_INFINITY);
   const file = join(resolve(stateDir), 'cards.db');
   if (!existsSync(file))
     throw new Error(
@@ -26,7 +28,7 @@ export async function cardsCommand(
     const cards: Record<string, unknown>[] = [];
     for await (const card of target.list(template)) {
       cards.push(card);
-      if (format === 'table' && cards.length >= limit) break;
+      if (cards.length >= most) break;
     }
     if (format !== 'table') {
       console.log(render(format, cards));

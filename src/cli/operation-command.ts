@@ -5,25 +5,63 @@
 import { SingleBar } from 'cli-progress';
 import type { ResourceView } from '../controller/status-view.js';
 import type { TaskRunSummary } from '../model/resources.js';
-import { apiCall } from './resource-client.js';
+import { ApiError, apiCall, notFoundMessage } from './resource-client.js';
 import { reportRun, runEnded } from './run-report.js';
 
 export interface OperationOptions {
   server: string;
   namespace: string;
   wait?: boolean;
+  /** trigger: a task that already runs is not an error (exit 0). */
+  ifIdle?: boolean;
   timeoutSeconds: number;
 }
 
 export async function operationCommand(op: string, task: string, opts: OperationOptions): Promise<number> {
   const [ns, name] = task.includes('/') ? task.split('/', 2) : [opts.namespace, task];
   const path = `/api/v1/namespaces/${encodeURIComponent(ns)}/tasks/${encodeURIComponent(name)}`;
-  const before =
-    op === 'trigger' && opts.wait ? ((await apiCall('GET', opts.server, path)) as ResourceView) : undefined;
-  const answer = (await apiCall('POST', opts.server, `${path}/${op}`)) as { result: string };
+  const before = op === 'trigger' ? await taskOrSuggest(opts.server, path, ns, name) : undefined;
+  if (before?.spec.usage === 'event' || before?.spec.usage === 'authentication') {
+    console.error(
+      `task ${ns}/${name} is an ${before.spec.usage} task: it has no scheduled runs to trigger` +
+        (before.spec.usage === 'event' ? ` (workflows invoke it: POST ${path}/invoke)` : ''),
+    );
+    return 1;
+  }
+  const answer = (await call(opts.server, `${path}/${op}`, ns, name)) as { result: string };
+  if (op === 'trigger' && (answer.result === 'running' || answer.result === 'queued-already')) {
+    const what = answer.result === 'running' ? 'already running' : 'already queued to run';
+    console.log(`task ${ns}/${name} is ${what}: trigger ignored`);
+    return opts.ifIdle ? 0 : 1;
+  }
   console.log(`task ${ns}/${name}: ${op} ${answer.result}`);
-  if (!before) return 0;
+  if (!before || !opts.wait) return 0;
   return waitForRun(opts.server, path, (before.status.lastRun as TaskRunSummary | undefined)?.id, opts.timeoutSeconds);
+}
+
+async function taskOrSuggest(server: string, path: string, ns: string, name: string): Promise<ResourceView> {
+  try {
+    return (await apiCall('GET', server, path)) as ResourceView;
+  } catch (e) {
+    throw await withSuggestion(e, server, ns, name);
+  }
+}
+
+async function call(server: string, path: string, ns: string, name: string): Promise<unknown> {
+  try {
+    return await apiCall('POST', server, path);
+  } catch (e) {
+    throw await withSuggestion(e, server, ns, name);
+  }
+}
+
+/** A 404 for a task that exists in another namespace says which: `use -n iga`. */
+async function withSuggestion(e: unknown, server: string, ns: string, name: string): Promise<unknown> {
+  if (!(e instanceof ApiError) || e.status !== 404) return e;
+  const all = (await apiCall('GET', server, '/api/v1/tasks').catch(() => ({ items: [] }))) as { items: ResourceView[] };
+  const elsewhere = all.items.filter((t) => t.metadata.name === name).map((t) => t.metadata.namespace);
+  if (elsewhere.length === 0) return e;
+  return new ApiError(404, `controller answered 404: ${notFoundMessage('Task', name, ns, elsewhere)}`);
 }
 
 async function waitForRun(server: string, path: string, previousId: string | undefined, timeoutSeconds: number) {
