@@ -62,7 +62,7 @@ describe('the quickstart', () => {
     expect(printed).toEqual([
       `npm run provisio -- run --dir examples/quickstart --state-dir ${state} --once`,
       `npm run provisio -- cards employee --state-dir ${state} --limit 10`,
-      `npm run provisio -- get tasks --dir examples/quickstart --state-dir ${state}`,
+      `npm run provisio -- get tasks -n quickstart --dir examples/quickstart --state-dir ${state}`,
     ]);
 
     // The first command needs the sample API again (the quickstart stopped its own).
