@@ -103,6 +103,8 @@ describe('test-connection --server', () => {
   it('needs a token, like every operation', async () => {
     const r = await cli(['test-connection', 'iga/hr-api', '--server', ctl.url]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: controller answered 401: .* \(set PROVISIO_API_TOKEN to one of the controller's API tokens\)\n$/);
+    expect(r.stderr).toMatch(
+      /^error: controller answered 401: .* \(set PROVISIO_API_TOKEN to one of the controller's API tokens\)\n$/,
+    );
   });
 });
