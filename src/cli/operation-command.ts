@@ -1,10 +1,10 @@
 /**
  * `provisio trigger|stop|clear-cache|suspend|resume TASK`: operations sent to a running controller.
- * `trigger --wait` follows the run to its end, with a progress bar on a terminal.
+ * `trigger --wait` follows the run to its end, with a progress line on a terminal (src/cli/progress.ts).
  */
-import { SingleBar } from 'cli-progress';
 import type { ResourceView } from '../controller/status-view.js';
 import type { TaskRunSummary } from '../model/resources.js';
+import { type Progress, progressLine } from './progress.js';
 import { ApiError, apiCall, notFoundMessage } from './resource-client.js';
 import { reportRun, runEnded } from './run-report.js';
 
@@ -66,33 +66,31 @@ async function withSuggestion(e: unknown, server: string, ns: string, name: stri
 
 async function waitForRun(server: string, path: string, previousId: string | undefined, timeoutSeconds: number) {
   const tty = process.stdout.isTTY === true;
-  const bar = tty
-    ? new SingleBar({ format: ' {bar} {value} records read | {cards} cards written | {phase}', hideCursor: true })
-    : undefined;
-  bar?.start(0, 0, { cards: 0, phase: 'queued' });
+  let frame = 0;
+  const draw = (p: Omit<Progress, 'frame'>) => {
+    if (tty) process.stdout.write(`\r${progressLine({ ...p, frame: frame++ }, process.stdout.columns || 80)}\x1b[K`);
+  };
+  const endLine = () => {
+    if (tty && frame > 0) process.stdout.write('\n');
+  };
+  draw({ records: 0, cards: 0, phase: 'queued' });
   const deadline = Date.now() + timeoutSeconds * 1000;
-  try {
-    while (Date.now() < deadline) {
-      const v = (await apiCall('GET', server, path)) as ResourceView;
-      const run = v.status.lastRun as TaskRunSummary | undefined;
-      if (run && run.id !== previousId) {
-        const records = run.extract?.records ?? 0;
-        const cards = (run.load?.created ?? 0) + (run.load?.updated ?? 0);
-        const running = !runEnded(run);
-        // The total is unknown while the source pages; keep the bar full-width at the current count.
-        bar?.setTotal(Math.max(records, 1));
-        bar?.update(records, { cards, phase: running ? 'running' : 'done' });
-        if (!running) {
-          bar?.stop();
-          return reportRun(run);
-        }
+  while (Date.now() < deadline) {
+    const v = (await apiCall('GET', server, path)) as ResourceView;
+    const run = v.status.lastRun as (TaskRunSummary & { extract?: { total?: number } }) | undefined;
+    if (run && run.id !== previousId) {
+      const records = run.extract?.records ?? 0;
+      const cards = (run.load?.created ?? 0) + (run.load?.updated ?? 0);
+      const running = !runEnded(run);
+      draw({ records, cards, total: run.extract?.total, phase: running ? 'running' : 'done' });
+      if (!running) {
+        endLine();
+        return reportRun(run);
       }
-      await new Promise((r) => setTimeout(r, 300));
-    }
-    bar?.stop();
-    console.error(`the run did not finish within ${timeoutSeconds}s; it goes on in the controller`);
-    return 1;
-  } finally {
-    bar?.stop();
+    } else draw({ records: 0, cards: 0, phase: 'queued' });
+    await new Promise((r) => setTimeout(r, 300));
   }
+  endLine();
+  console.error(`the run did not finish within ${timeoutSeconds}s; it goes on in the controller`);
+  return 1;
 }
