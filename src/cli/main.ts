@@ -8,7 +8,7 @@ import { UsageError } from './errors.js';
 import { explain } from './explain-command.js';
 import { exportCommand } from './export-command.js';
 import { describeVerb, getVerb, parseGetFormat } from './get-output.js';
-import { operationCommand } from './operation-command.js';
+import { connectorOperation, operationCommand, operationTarget } from './operation-command.js';
 import { parseFormat } from './output.js';
 import { DEFAULT_STATE_DIR, runCommand } from './run-command.js';
 import { schemaCommand } from './schema-command.js';
@@ -174,7 +174,12 @@ export function buildProgram(): Command {
     const cmd = program
       .command(op)
       .description(`${description} (sent to a running controller)`)
-      .argument('<task>', 'NAME or NAMESPACE/NAME')
+      .argument(
+        '<target...>',
+        op === 'suspend' || op === 'resume'
+          ? '[task|connector] NAME or NAMESPACE/NAME (a connector: all its tasks)'
+          : '[task] NAME or NAMESPACE/NAME',
+      )
       .option('--server <url>', 'the controller (default $PROVISIO_SERVER or http://127.0.0.1:8080)')
       .option('-n, --namespace <ns>', 'namespace', 'default')
       .option('--kubernetes', 'operate on the Task in the cluster (annotations, spec.suspend) instead')
@@ -184,7 +189,15 @@ export function buildProgram(): Command {
       cmd.option('--if-idle', 'a task that already runs is not an error (exit 0)');
       cmd.option('--timeout <seconds>', 'longest to wait', (v) => Number.parseInt(v, 10), 7200);
     }
-    cmd.action(async (task: string, opts) => {
+    cmd.action(async (target: string[], opts) => {
+      const { kind, name: task } = operationTarget(op, target);
+      if (kind === 'Connector') {
+        process.exitCode = await connectorOperation(op, task, {
+          ...opts,
+          server: opts.server ?? process.env.PROVISIO_SERVER ?? 'http://127.0.0.1:8080',
+        });
+        return;
+      }
       if (opts.kubernetes) {
         const { clusterOperation } = await import('./cluster-operations.js');
         process.exitCode = await clusterOperation(op, task, {

@@ -4,6 +4,7 @@
  */
 import type { ResourceView } from '../controller/status-view.js';
 import type { TaskRunSummary } from '../model/resources.js';
+import { UsageError } from './errors.js';
 import { type Progress, progressLine } from './progress.js';
 import { ApiError, apiCall, notFoundMessage } from './resource-client.js';
 import { reportRun, runEnded } from './run-report.js';
@@ -37,6 +38,41 @@ export async function operationCommand(op: string, task: string, opts: Operation
   console.log(`task ${ns}/${name}: ${op} ${answer.result}`);
   if (!before || !opts.wait) return 0;
   return waitForRun(opts.server, path, (before.status.lastRun as TaskRunSummary | undefined)?.id, opts.timeoutSeconds);
+}
+
+/** `suspend connector hr-api`, `trigger task hr-employees` or `trigger hr-employees` (a task, as before). */
+export function operationTarget(op: string, args: string[]): { kind: 'Task' | 'Connector'; name: string } {
+  if (args.length === 1) return { kind: 'Task', name: args[0] };
+  const [type, name, ...rest] = args;
+  const kind = /^(tasks?)$/.test(type) ? 'Task' : /^(connectors?)$/.test(type) ? 'Connector' : undefined;
+  if (rest.length > 0 || !kind) throw new UsageError(`${op} takes [task|connector] NAME, not "${args.join(' ')}"`);
+  if (kind === 'Connector' && op !== 'suspend' && op !== 'resume') {
+    throw new UsageError(`${op} works on tasks; a connector can be suspended and resumed (all its tasks)`);
+  }
+  return { kind, name };
+}
+
+/**
+ * Suspends or resumes every task of a connector: through the controller (logged there with the caller's token id),
+ * or in the cluster by setting the Connector's spec.suspend, which the controller applies to all its tasks.
+ */
+export async function connectorOperation(
+  op: string,
+  connector: string,
+  opts: { server: string; namespace: string; kubernetes?: boolean; kubeconfig?: string },
+): Promise<number> {
+  const [ns, name] = connector.includes('/') ? connector.split('/', 2) : [opts.namespace, connector];
+  if (opts.kubernetes) {
+    const { clusterConnectorSuspend } = await import('./cluster-operations.js');
+    await clusterConnectorSuspend(op === 'suspend', ns, name, opts.kubeconfig);
+    console.log(`connector ${ns}/${name}: ${op} requested (spec.suspend: ${op === 'suspend'})`);
+    return 0;
+  }
+  const path = `/api/v1/namespaces/${encodeURIComponent(ns)}/connectors/${encodeURIComponent(name)}/${op}`;
+  const answer = (await apiCall('POST', opts.server, path)) as { result: string; tasks: string[] };
+  const tasks = answer.tasks.length > 0 ? answer.tasks.join(', ') : 'none';
+  console.log(`connector ${ns}/${name}: ${answer.result} (tasks: ${tasks})`);
+  return 0;
 }
 
 async function taskOrSuggest(server: string, path: string, ns: string, name: string): Promise<ResourceView> {

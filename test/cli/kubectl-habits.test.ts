@@ -4,6 +4,7 @@
  * answers for a running task, an event task and a task in another namespace.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import {
@@ -280,7 +281,10 @@ describe('operations on a running controller', () => {
     dir.write('hr-update.yaml', eventTaskYaml());
     dir.commit();
     temps.push({ dir: dir.dir, cleanup: dir.cleanup });
-    ctl = await startRun(['--dir', dir.dir, '--state-dir', temp()], { PROVISIO_API_TOKENS: 'tok1' });
+    ctl = await startRun(['--dir', dir.dir, '--state-dir', temp()], {
+      PROVISIO_API_TOKENS: 'tok1',
+      PROVISIO_LOG_LEVEL: 'info',
+    });
   });
   afterAll(async () => {
     release();
@@ -318,5 +322,37 @@ describe('operations on a running controller', () => {
       await cli(['trigger', 'hr-slow', '-n', 'iga', '--if-idle', '--server', ctl.url], { env: TOKEN }),
     ).toMatchObject({ code: 0, stdout: 'task iga/hr-slow is already running: trigger ignored\n' });
     release();
+  });
+
+  it("suspend and resume a connector: all its tasks, logged with the caller's token id", async () => {
+    const suspend = await cli(['suspend', 'connector', 'hr-api', '-n', 'iga', '--server', ctl.url], { env: TOKEN });
+    expect(suspend).toMatchObject({
+      code: 0,
+      stderr: '',
+      stdout: 'connector iga/hr-api: suspended (tasks: iga/hr-slow, iga/hr-update)\n',
+    });
+    const phase = async () =>
+      ((await (await fetch(`${ctl.url}/api/v1/namespaces/iga/tasks/hr-slow`)).json()) as { status: { phase: string } })
+        .status.phase;
+    expect(await phase()).toBe('Suspended');
+    expect(await cli(['trigger', 'hr-slow', '-n', 'iga', '--server', ctl.url], { env: TOKEN })).toMatchObject({
+      code: 1,
+      stderr: 'error: controller answered 409: the task is suspended: resume it first\n',
+    });
+    const resume = await cli(['resume', 'connector', 'iga/hr-api', '--server', ctl.url], { env: TOKEN });
+    expect(resume.stdout).toBe('connector iga/hr-api: resumed (tasks: iga/hr-slow, iga/hr-update)\n');
+    expect(await phase()).not.toBe('Suspended');
+
+    const caller = `token-${createHash('sha256').update('tok1').digest('hex').slice(0, 8)}`;
+    const logged = ctl
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes('"connector":"iga/hr-api"') && l.includes('"operation"'))
+      .map((l) => JSON.parse(l) as { msg: string; caller: string; tasks: string[] });
+    expect(logged.map((l) => [l.msg, l.caller, l.tasks])).toEqual([
+      [`connector iga/hr-api: 2 task(s) suspended by ${caller}`, caller, ['iga/hr-slow', 'iga/hr-update']],
+      [`connector iga/hr-api: 2 task(s) resumed by ${caller}`, caller, ['iga/hr-slow', 'iga/hr-update']],
+    ]);
+    expect((await cli(['trigger', 'connector', 'hr-api', '--server', ctl.url])).code).toBe(2);
   });
 });
