@@ -27,8 +27,8 @@ function withoutRefSiblings(node: unknown): unknown {
 async function render(): Promise<Map<string, string>> {
   const files = loadSchemaFiles(join(root, 'schemas'));
   const bundles: Record<string, JsonSchema> = {
-    Connector: bundleSchema(files, 'https://provisio.dev/schemas/connector.json'),
-    Task: bundleSchema(files, 'https://provisio.dev/schemas/task.json'),
+    Connector: bundleSchema(files, 'connector.json'),
+    Task: bundleSchema(files, 'task.json'),
   };
   const out = new Map<string, string>();
 

@@ -1,39 +1,53 @@
 #!/usr/bin/env node
-// `npm run quickstart`: starts the SAMPLE HR API, runs every scheduled task of examples/quickstart
-// once into the embedded local target, then shows the loaded cards and the task status.
+// `npm run quickstart [-- --state-dir D]`: starts the SAMPLE HR API, runs every scheduled task of
+// examples/quickstart once into the embedded local target, then shows the loaded cards and the task status.
+// Every command it prints is the one it runs, spelled so that it works when copied into a shell at the
+// repository's root (same --dir and --state-dir; `npm run provisio --` since a checkout has no `provisio` on PATH).
 import { spawn, spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const stateDir = join(root, '.provisio', 'quickstart');
-const cli = (args, opts = {}) =>
-  spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...args], {
+const flag = process.argv.indexOf('--state-dir');
+const stateDirArg = flag >= 0 ? process.argv[flag + 1] : undefined;
+if (flag >= 0 && !stateDirArg) {
+  console.error('quickstart: --state-dir needs a directory');
+  process.exit(2);
+}
+const absState = resolve(stateDirArg ?? join(root, '.provisio', 'quickstart'));
+// Printed relative to the repository when it lies inside it, as a user would type it.
+const rel = relative(root, absState);
+const stateDir = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : absState;
+
+/** Prints `$ npm run provisio -- ARGS`, then runs exactly ARGS. */
+const cli = (args, env = {}) => {
+  console.log(`\n$ npm run provisio -- ${args.join(' ')}`);
+  return spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...args], {
     stdio: 'inherit',
     cwd: root,
-    ...opts,
-  });
+    env: { ...process.env, ...env },
+  }).status;
+};
 
 const api = spawn(process.execPath, [join(root, 'examples/quickstart/sample-api.mjs')], {
   stdio: ['ignore', 'pipe', 'inherit'],
 });
-await new Promise((resolve, reject) => {
+await new Promise((done, fail) => {
   api.stdout.once('data', (d) => {
     process.stdout.write(d);
-    resolve();
+    done();
   });
-  api.once('exit', (code) => reject(new Error(`the sample API exited (${code}): is port 4010 free?`)));
+  api.once('exit', (code) => fail(new Error(`the sample API exited (${code}): is port 4010 free?`)));
 });
 let status = 1;
 try {
-  console.log('\n$ provisio run --dir examples/quickstart --state-dir .provisio/quickstart --once');
   status = cli(['run', '--dir', 'examples/quickstart', '--state-dir', stateDir, '--once'], {
-    env: { ...process.env, PROVISIO_LOG_LEVEL: process.env.PROVISIO_LOG_LEVEL ?? 'warn' },
-  }).status;
-  console.log('\n$ provisio cards employee --limit 10');
+    PROVISIO_LOG_LEVEL: process.env.PROVISIO_LOG_LEVEL ?? 'warn',
+  });
   cli(['cards', 'employee', '--state-dir', stateDir, '--limit', '10']);
-  console.log('\n$ provisio get tasks --dir examples/quickstart');
   cli(['get', 'tasks', '--dir', 'examples/quickstart', '--state-dir', stateDir]);
+  console.log('\nThe commands above work as printed from the repository root (the first needs the sample API:');
+  console.log('`node examples/quickstart/sample-api.mjs`).');
 } finally {
   api.kill();
 }

@@ -23,9 +23,11 @@ export async function cardsCommand(
   template: string | undefined,
   format: OutputFormat,
   stateDir: string,
-  limit: number,
+  /** Most cards shown; default 200 in a table and every card as JSON or YAML. */
+  limit: number | undefined,
   opts: CardsTargetOptions = {},
 ) {
+  const most = limit ?? (format === 'table' ? 200 : Number.POSITIVE_INFINITY);
   if (opts.target === 'm42') {
     const target = openM42(opts);
     try {
@@ -41,7 +43,7 @@ export async function cardsCommand(
         else console.log(render(format, rows));
         return;
       }
-      await printCards(target, template, format, limit);
+      await printCards(target, template, format, most);
     } finally {
       await target.close();
     }
@@ -60,7 +62,7 @@ export async function cardsCommand(
       else console.log(render(format, target.templates()));
       return;
     }
-    await printCards(target, template, format, limit);
+    await printCards(target, template, format, most);
   } finally {
     await target.close();
   }

@@ -56,3 +56,22 @@ export async function clusterOperation(op: string, task: string, opts: ClusterOp
   console.error(`the run did not finish within ${opts.timeoutSeconds}s; it goes on in the controller`);
   return 1;
 }
+
+/** `suspend|resume connector NAME --kubernetes`: spec.suspend on the Connector suspends all its tasks. */
+export async function clusterConnectorSuspend(
+  suspend: boolean,
+  namespace: string,
+  name: string,
+  kubeconfig?: string,
+): Promise<void> {
+  const api = loadKubeConfig(kubeconfig).makeApiClient(CustomObjectsApi);
+  const ref = { group: GROUP, version: VERSION, namespace, plural: PLURALS.Connector, name };
+  try {
+    await api.patchNamespacedCustomObject(
+      { ...ref, body: { spec: { suspend } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  } catch (e) {
+    throw new Error(`cannot ${suspend ? 'suspend' : 'resume'} connector ${namespace}/${name}: ${apiErrorText(e)}`);
+  }
+}

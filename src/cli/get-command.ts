@@ -2,8 +2,10 @@
 import { stringify } from 'yaml';
 import type { ResourceView } from '../controller/status-view.js';
 import type { Condition, TaskRunSummary } from '../model/resources.js';
+import { UsageError } from './errors.js';
 import { age, type OutputFormat, render, table } from './output.js';
-import { findResource, listResources, type SourceOptions } from './resource-client.js';
+import { findResource, listResources, namespaceScope, type SourceOptions } from './resource-client.js';
+import { objectOf } from './resource-object.js';
 
 const ready = (v: ResourceView): Condition | undefined =>
   (v.status.conditions as Condition[] | undefined)?.find((c) => c.type === 'Ready');
@@ -32,17 +34,24 @@ function runResult(run: TaskRunSummary | undefined): string {
   return run.extract?.status !== 'Succeeded' ? `Extract${run.extract?.status}` : `Load${run.load?.status}`;
 }
 
-export async function getCommand(what: string, name: string | undefined, format: OutputFormat, opts: SourceOptions) {
+export async function getCommand(
+  what: string,
+  name: string | undefined,
+  format: OutputFormat,
+  opts: SourceOptions & { wide?: boolean },
+) {
   const kind = /^(connectors?|conn)$/.test(what) ? 'Connector' : /^(tasks?|ptask)$/.test(what) ? 'Task' : undefined;
   if (what === 'runs' || what === 'run') return getRuns(name, format, opts);
-  if (!kind) throw new Error(`unknown resource type "${what}": use connectors, tasks or runs`);
+  if (!kind) throw new UsageError(`unknown resource type "${what}": use connectors, tasks or runs`);
   const views = name ? [await findResource(kind, name, opts)] : await listResources(kind, opts);
   if (format !== 'table') {
-    console.log(render(format, name ? views[0] : { apiVersion: 'v1', kind: 'List', items: views }));
+    const objects = views.map(objectOf);
+    console.log(render(format, name ? objects[0] : { apiVersion: 'v1', kind: 'List', items: objects }));
     return;
   }
   if (views.length === 0) {
-    console.error('No resources found.');
+    const ns = namespaceScope(opts);
+    console.error(ns ? `No resources found in ${ns} namespace.` : 'No resources found.');
     return;
   }
   if (kind === 'Connector') {
@@ -56,7 +65,8 @@ export async function getCommand(what: string, name: string | undefined, format:
       ready(v)?.status ?? 'Unknown',
       message(v),
     ]);
-    console.log(table(['NAMESPACE', 'NAME', 'TYPE', 'HEALTH', 'SCHEDULED', 'EVENT', 'READY', 'MESSAGE'], rows));
+    const headers = ['NAMESPACE', 'NAME', 'TYPE', 'HEALTH', 'SCHEDULED', 'EVENT', 'READY', 'MESSAGE'];
+    console.log(opts.wide ? table([...headers, ...WIDE], withWide(rows, views)) : table(headers, rows));
   } else {
     const rows = views.map((v) => {
       const run = v.status.lastRun as TaskRunSummary | undefined;
@@ -76,14 +86,27 @@ export async function getCommand(what: string, name: string | undefined, format:
         message(v),
       ];
     });
-    console.log(
-      table(['NAMESPACE', 'NAME', 'CONNECTOR', 'USAGE', 'PHASE', 'LAST RUN', 'NEXT RUN', 'READY', 'MESSAGE'], rows),
-    );
+    const headers = ['NAMESPACE', 'NAME', 'CONNECTOR', 'USAGE', 'PHASE', 'LAST RUN', 'NEXT RUN', 'READY', 'MESSAGE'];
+    console.log(opts.wide ? table([...headers, ...WIDE], withWide(rows, views)) : table(headers, rows));
   }
 }
 
+/** -o wide: where each resource is declared and at which revision, and its labels. */
+const WIDE = ['SOURCE', 'REVISION', 'LABELS'];
+const withWide = (rows: string[][], views: ResourceView[]): string[][] =>
+  rows.map((r, i) => {
+    const v = views[i];
+    const labels = Object.entries(v.metadata.labels ?? {}).map(([k, val]) => `${k}=${val}`);
+    return [
+      ...r,
+      v.source ? `${v.source.file}:${v.source.line}` : '-',
+      v.source?.revision?.slice(0, 12) ?? '-',
+      labels.join(',') || '-',
+    ];
+  });
+
 async function getRuns(task: string | undefined, format: OutputFormat, opts: SourceOptions) {
-  if (!task) throw new Error('give the task: provisio get runs TASK');
+  if (!task) throw new UsageError('give the task: provisio get runs TASK');
   const v = await findResource('Task', task, opts);
   const runs = (v.status.history as TaskRunSummary[] | undefined) ?? [];
   if (format !== 'table') {
@@ -125,7 +148,7 @@ async function getRuns(task: string | undefined, format: OutputFormat, opts: Sou
 
 export async function describeCommand(what: string, name: string, opts: SourceOptions) {
   const kind = /^(connectors?|conn)$/.test(what) ? 'Connector' : /^(tasks?|ptask)$/.test(what) ? 'Task' : undefined;
-  if (!kind) throw new Error(`unknown resource type "${what}": use connector or task`);
+  if (!kind) throw new UsageError(`unknown resource type "${what}": use connector or task`);
   const v = await findResource(kind, name, opts);
   const lines: string[] = [
     `Name:        ${v.metadata.name}`,

@@ -3,12 +3,24 @@ import { Command, Option } from 'commander';
 import { connectorSchema, taskSchema } from '../generated/schemas.js';
 import { CRD_SPECS, crdYaml, renderCrd } from '../schema/crd.js';
 import { cardsCommand } from './cards-command.js';
-import { describeCommand, getCommand } from './get-command.js';
-import { operationCommand } from './operation-command.js';
+import { completionScript } from './completion-command.js';
+import { UsageError } from './errors.js';
+import { explain } from './explain-command.js';
+import { exportCommand } from './export-command.js';
+import { describeVerb, getVerb, parseGetFormat } from './get-output.js';
+import { connectorOperation, operationCommand, operationTarget } from './operation-command.js';
 import { parseFormat } from './output.js';
 import { DEFAULT_STATE_DIR, runCommand } from './run-command.js';
+import { schemaCommand } from './schema-command.js';
 import { testConnectionCommand } from './test-connection-command.js';
 import { validateCommand } from './validate-command.js';
+import { VERSION, versionCommand } from './version.js';
+
+const positiveInt = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`"${v}" is not a whole number above 0`);
+  return n;
+};
 
 const outputOption = () =>
   new Option('-o, --output <format>', 'output format: table, json or yaml').default('table').argParser(parseFormat);
@@ -16,6 +28,7 @@ const outputOption = () =>
 export function buildProgram(): Command {
   const program = new Command('provisio')
     .description('Native connectors as code: validate, run and inspect Connector and Task resources.')
+    .version(VERSION, '--version', 'print the version')
     .showHelpAfterError()
     .exitOverride();
 
@@ -74,10 +87,10 @@ export function buildProgram(): Command {
     .option('--idempotency-ttl <duration>', 'how long an Idempotency-Key result is kept', '24h')
     .action(async (opts) => {
       opts.redis ??= process.env.PROVISIO_REDIS_URL || undefined;
-      if (opts.kubernetes && opts.dir) throw new Error('give either --dir PATH or --kubernetes, not both');
-      if (!opts.kubernetes && opts.namespace) throw new Error('--namespace needs --kubernetes');
+      if (opts.kubernetes && opts.dir) throw new UsageError('give either --dir PATH or --kubernetes, not both');
+      if (!opts.kubernetes && opts.namespace) throw new UsageError('--namespace needs --kubernetes');
       if (!opts.kubernetes && !opts.dir) {
-        throw new Error('give --dir PATH (the directory that holds your Connector and Task YAML) or --kubernetes');
+        throw new UsageError('give --dir PATH (the directory that holds your Connector and Task YAML) or --kubernetes');
       }
       process.exitCode = await runCommand(opts);
     });
@@ -87,18 +100,24 @@ export function buildProgram(): Command {
       .option('--dir <path>', 'resource directory (read without a running controller)')
       .option('--state-dir <dir>', 'state directory of the controller', DEFAULT_STATE_DIR)
       .option('--server <url>', 'a running controller (default $PROVISIO_SERVER)')
-      .option('-n, --namespace <ns>', 'namespace')
+      .option('-n, --namespace <ns>', 'namespace (default: default)')
       .option('-A, --all-namespaces', 'all namespaces');
 
   sourceOptions(
     program
       .command('get')
-      .description('list connectors, tasks, or the runs of a task')
-      .argument('<type>', 'connectors, tasks or runs')
+      .description('list connectors, tasks, all of them, or the runs of a task')
+      .argument('<type>', 'connectors, tasks, all, or runs')
       .argument('[name]', 'one resource (runs: the task)')
-      .addOption(outputOption()),
+      .addOption(
+        new Option('-o, --output <format>', 'table, wide, name, json, yaml or jsonpath=TEMPLATE')
+          .default({ kind: 'table' }, 'table')
+          .argParser(parseGetFormat),
+      )
+      .option('-l, --selector <selector>', 'only resources whose labels match (key=value, key!=value, key, !key)')
+      .option('-w, --watch', 'print again whenever what is shown changes (until Ctrl-C)'),
   ).action(async (type: string, name: string | undefined, opts) => {
-    await getCommand(type, name, opts.output, { ...opts, allNamespaces: opts.allNamespaces ?? !opts.namespace });
+    await getVerb(type, name, opts.output, opts);
   });
 
   sourceOptions(
@@ -106,9 +125,20 @@ export function buildProgram(): Command {
       .command('describe')
       .description('show one connector or task in detail, with conditions and run history')
       .argument('<type>', 'connector or task')
-      .argument('<name>', 'NAME or NAMESPACE/NAME'),
+      .argument('<name>', 'NAME or NAMESPACE/NAME')
+      .option('-o, --output <format>', 'yaml or json: the object instead of the description'),
   ).action(async (type: string, name: string, opts) => {
-    await describeCommand(type, name, opts);
+    await describeVerb(type, name, opts.output, opts);
+  });
+
+  sourceOptions(
+    program
+      .command('export')
+      .description(
+        'print Connectors and Tasks as one YAML bundle to validate and apply elsewhere (no status, no secrets)',
+      ),
+  ).action(async (opts) => {
+    process.exitCode = await exportCommand(opts);
   });
 
   program
@@ -128,7 +158,7 @@ export function buildProgram(): Command {
     .description('list data cards: of the embedded local target, or of the home solution with --target m42')
     .argument('[template]', 'template (data card type)')
     .option('--state-dir <dir>', 'state directory of the controller', DEFAULT_STATE_DIR)
-    .option('--limit <n>', 'most cards in a table', (v) => Number.parseInt(v, 10), 200)
+    .option('--limit <n>', 'most cards shown (default 200 in a table, all as json or yaml)', positiveInt)
     .addOption(new Option('--target <kind>', 'where the cards are').choices(['local', 'm42']).default('local'))
     .option('--target-url <url>', 'with --target m42: the REST API URL, such as https://host/rest-api/itsm/v1')
     .option('--target-ca <file>', 'with --target m42: PEM file of a CA to trust')
@@ -150,16 +180,30 @@ export function buildProgram(): Command {
     const cmd = program
       .command(op)
       .description(`${description} (sent to a running controller)`)
-      .argument('<task>', 'NAME or NAMESPACE/NAME')
+      .argument(
+        '<target...>',
+        op === 'suspend' || op === 'resume'
+          ? '[task|connector] NAME or NAMESPACE/NAME (a connector: all its tasks)'
+          : '[task] NAME or NAMESPACE/NAME',
+      )
       .option('--server <url>', 'the controller (default $PROVISIO_SERVER or http://127.0.0.1:8080)')
       .option('-n, --namespace <ns>', 'namespace', 'default')
       .option('--kubernetes', 'operate on the Task in the cluster (annotations, spec.suspend) instead')
       .option('--kubeconfig <file>', 'with --kubernetes: kubeconfig file');
     if (op === 'trigger') {
       cmd.option('--wait', 'follow the run until it ends; exit 1 if it failed');
+      cmd.option('--if-idle', 'a task that already runs is not an error (exit 0)');
       cmd.option('--timeout <seconds>', 'longest to wait', (v) => Number.parseInt(v, 10), 7200);
     }
-    cmd.action(async (task: string, opts) => {
+    cmd.action(async (target: string[], opts) => {
+      const { kind, name: task } = operationTarget(op, target);
+      if (kind === 'Connector') {
+        process.exitCode = await connectorOperation(op, task, {
+          ...opts,
+          server: opts.server ?? process.env.PROVISIO_SERVER ?? 'http://127.0.0.1:8080',
+        });
+        return;
+      }
       if (opts.kubernetes) {
         const { clusterOperation } = await import('./cluster-operations.js');
         process.exitCode = await clusterOperation(op, task, {
@@ -174,10 +218,37 @@ export function buildProgram(): Command {
         server: opts.server ?? process.env.PROVISIO_SERVER ?? 'http://127.0.0.1:8080',
         namespace: opts.namespace,
         wait: opts.wait,
+        ifIdle: opts.ifIdle,
         timeoutSeconds: opts.timeout ?? 7200,
       });
     });
   }
+
+  program
+    .command('schema')
+    .description('print a JSON Schema for editors (yaml-language-server): Connectors and Tasks together, or one kind')
+    .argument('[kind]', 'connector, task or all', 'all')
+    .action((kind: string) => schemaCommand(kind));
+
+  program
+    .command('explain')
+    .description('describe a field of a resource from its schema, e.g. task.spec.schedule (as kubectl explain)')
+    .argument('<field>', 'TYPE[.FIELD...]: connector, task, task.spec.deletion, ...')
+    .action((field: string) => console.log(explain(field)));
+
+  program
+    .command('version')
+    .description('print the version of provisio')
+    .option('-o, --output <format>', 'json')
+    .action((opts) => versionCommand(opts.output));
+
+  program
+    .command('completion')
+    .description('print a shell completion script: source <(provisio completion bash)')
+    .argument('<shell>', 'bash, zsh or fish')
+    .action((shell: string) => {
+      process.stdout.write(completionScript(shell, program));
+    });
 
   program
     .command('crds')
@@ -192,16 +263,28 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  quietOnClosedPipe();
   try {
     await buildProgram().parseAsync(argv);
   } catch (e) {
     const err = e as { code?: string; exitCode?: number; message?: string };
     if (typeof err.code === 'string' && err.code.startsWith('commander.')) {
-      process.exitCode = err.exitCode ?? 2;
+      // Help and --version exit 0; any other complaint of commander's is about the command line.
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
       return;
     }
     console.error(`error: ${err.message ?? String(e)}`);
-    process.exitCode = 2;
+    process.exitCode = e instanceof UsageError ? 2 : 1;
+  }
+}
+
+/** `provisio crds | head -1`: a reader that stops early ends the command quietly, without a stack trace. */
+function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    });
   }
 }
 

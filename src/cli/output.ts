@@ -1,11 +1,12 @@
 /** Output formats shared by the CLI verbs: kubectl-like tables, JSON and YAML. */
 import { stringify } from 'yaml';
+import { UsageError } from './errors.js';
 
 export type OutputFormat = 'table' | 'json' | 'yaml';
 
 export function parseFormat(value: string): OutputFormat {
   if (value === 'table' || value === 'json' || value === 'yaml') return value;
-  throw new Error(`unknown output format "${value}": use table, json or yaml`);
+  throw new UsageError(`unknown output format "${value}": use table, json or yaml`);
 }
 
 /** Left-aligned columns separated by three spaces, as kubectl prints them. */

@@ -7,11 +7,13 @@ import { request } from 'undici';
 import { typeRules } from '../connectors/registry.js';
 import { listViews, type ResourceView } from '../controller/status-view.js';
 import { silentLogger } from '../log/logger.js';
-import type { Kind } from '../model/resources.js';
+import { DEFAULT_NAMESPACE, type Kind } from '../model/resources.js';
 import { GitDirSource } from '../sources/gitdir/git-dir-source.js';
 import { FileLastGood } from '../state/last-good.js';
 import { FileStatusStore } from '../state/status-store.js';
 import { ResourceStore } from '../store/resource-store.js';
+import { UsageError } from './errors.js';
+import { parseSelector } from './selector.js';
 
 export interface SourceOptions {
   server?: string;
@@ -19,19 +21,57 @@ export interface SourceOptions {
   stateDir: string;
   namespace?: string;
   allNamespaces?: boolean;
+  /** `-l`: a kubectl label selector. */
+  selector?: string;
 }
 
 const PLURAL: Record<Kind, string> = { Connector: 'connectors', Task: 'tasks' };
 
+/** A refusal or failure the controller answered (exit 1, as any failed operation). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The one namespace rule of every verb (kubectl's, ADR 0009): the `default` namespace unless -n NS, every namespace
+ * with -A; undefined means all.
+ */
+export function namespaceScope(opts: { namespace?: string; allNamespaces?: boolean }): string | undefined {
+  return opts.allNamespaces ? undefined : (opts.namespace ?? DEFAULT_NAMESPACE);
+}
+
+/** `Task "x" not found in namespace "default"`, with the -n that finds it when it exists elsewhere. */
+export function notFoundMessage(kind: Kind, name: string, ns: string, elsewhere: readonly string[]): string {
+  const where = [...new Set(elsewhere)].filter((n) => n !== ns);
+  const base = `${kind} "${name}" not found in namespace "${ns}"`;
+  if (where.length === 0) return base;
+  if (where.length === 1) return `${base}; it exists in namespace "${where[0]}": use -n ${where[0]}`;
+  return `${base}; it exists in namespaces ${where.map((w) => `"${w}"`).join(', ')}: use -n NAMESPACE`;
+}
+
 export async function listResources(kind: Kind, opts: SourceOptions): Promise<ResourceView[]> {
-  const ns = opts.allNamespaces ? undefined : opts.namespace;
+  const all = await listUnfiltered(kind, opts);
+  if (!opts.selector) return all;
+  const matches = parseSelector(opts.selector);
+  return all.filter((v) => matches(v.metadata.labels));
+}
+
+async function listUnfiltered(kind: Kind, opts: SourceOptions): Promise<ResourceView[]> {
+  const ns = namespaceScope(opts);
   const server = opts.server ?? process.env.PROVISIO_SERVER;
   if (server) {
     const path = ns ? `/api/v1/namespaces/${encodeURIComponent(ns)}/${PLURAL[kind]}` : `/api/v1/${PLURAL[kind]}`;
     const body = (await apiCall('GET', server, path)) as { items: ResourceView[] };
     return body.items;
   }
-  if (!opts.dir) throw new Error('give --dir PATH (the resource directory) or --server URL (a running controller)');
+  if (!opts.dir) {
+    throw new UsageError('give --dir PATH (the resource directory) or --server URL (a running controller)');
+  }
   // Read only: what a controller on this state dir would show, last good versions included.
   const lastGood = new FileLastGood(resolve(opts.stateDir), true);
   const store = new ResourceStore(lastGood);
@@ -46,15 +86,29 @@ export async function listResources(kind: Kind, opts: SourceOptions): Promise<Re
   return listViews(kind, store, new FileStatusStore(resolve(opts.stateDir)), ns);
 }
 
-/** Finds one resource by NAME (in --namespace) or NAMESPACE/NAME. */
+/** Finds one resource by NAME (in the namespace of namespaceScope; with -A: the only one of that name) or NS/NAME. */
 export async function findResource(kind: Kind, name: string, opts: SourceOptions): Promise<ResourceView> {
-  const [ns, n] = name.includes('/') ? name.split('/', 2) : [opts.namespace, name];
-  const all = await listResources(kind, { ...opts, allNamespaces: true });
-  const matches = all.filter((r) => r.metadata.name === n && (!ns || r.metadata.namespace === ns));
-  if (matches.length === 0) throw new Error(`${kind} "${name}" not found${ns ? ` in namespace "${ns}"` : ''}`);
+  const [ns, n] = name.includes('/') ? name.split('/', 2) : [namespaceScope(opts), name];
+  const all = await listResources(kind, { ...opts, allNamespaces: true, selector: undefined });
+  const named = all.filter((r) => r.metadata.name === n);
+  const matches = named.filter((r) => !ns || r.metadata.namespace === ns);
+  if (matches.length === 0) {
+    throw new ApiError(
+      404,
+      ns
+        ? notFoundMessage(
+            kind,
+            n,
+            ns,
+            named.map((r) => r.metadata.namespace),
+          )
+        : `${kind} "${n}" not found in any namespace`,
+    );
+  }
   if (matches.length > 1) {
-    throw new Error(
-      `${kind} "${name}" exists in several namespaces (${matches.map((m) => m.metadata.namespace).join(', ')}): use -n`,
+    throw new ApiError(
+      409,
+      `${kind} "${n}" exists in several namespaces (${matches.map((m) => m.metadata.namespace).join(', ')}): use -n`,
     );
   }
   return matches[0];
@@ -80,7 +134,13 @@ export async function apiCall(method: 'GET' | 'POST', server: string, path: stri
   }
   if (res.statusCode >= 400) {
     const msg = (body as { error?: string })?.error ?? text;
-    throw new Error(`controller answered ${res.statusCode}: ${msg}`);
+    const hint =
+      res.statusCode === 401
+        ? token
+          ? ' (PROVISIO_API_TOKEN holds a token the controller does not accept)'
+          : " (set PROVISIO_API_TOKEN to one of the controller's API tokens)"
+        : '';
+    throw new ApiError(res.statusCode, `controller answered ${res.statusCode}: ${msg}${hint}`);
   }
   return body;
 }

@@ -7,11 +7,12 @@
 import { builtInConnectorTypes, typeRules } from '../connectors/registry.js';
 import { runConnectionCheck } from '../controller/connection-check.js';
 import { silentLogger } from '../log/logger.js';
-import type { Connector } from '../model/resources.js';
+import { type Connector, DEFAULT_NAMESPACE, namespaceOf } from '../model/resources.js';
 import { LocalSecretResolver } from '../secrets/resolver.js';
 import { GitDirSource } from '../sources/gitdir/git-dir-source.js';
 import { ResourceStore } from '../store/resource-store.js';
-import { apiCall } from './resource-client.js';
+import { UsageError } from './errors.js';
+import { ApiError, apiCall, notFoundMessage } from './resource-client.js';
 
 export interface TestConnectionOptions {
   server?: string;
@@ -36,15 +37,24 @@ async function viaController(server: string, name: string, opts: TestConnectionO
 }
 
 async function locally(name: string, opts: TestConnectionOptions): Promise<Result> {
-  if (!opts.dir) throw new Error('give --dir PATH (the resource directory) or --server URL (a running controller)');
+  if (!opts.dir)
+    throw new UsageError('give --dir PATH (the resource directory) or --server URL (a running controller)');
   const store = new ResourceStore();
   await new GitDirSource({ dir: opts.dir, store, types: typeRules, log: silentLogger }).load();
-  const [ns, n] = name.includes('/') ? name.split('/', 2) : [opts.namespace, name];
-  const matches = store
-    .list<Connector>('Connector')
-    .filter((c) => c.declared.metadata.name === n && (!ns || c.declared.metadata.namespace === ns));
-  if (matches.length === 0) throw new Error(`Connector "${name}" not found${ns ? ` in namespace "${ns}"` : ''}`);
-  if (matches.length > 1) throw new Error(`Connector "${name}" exists in several namespaces: use -n`);
+  const [ns, n] = name.includes('/') ? name.split('/', 2) : [opts.namespace ?? DEFAULT_NAMESPACE, name];
+  const named = store.list<Connector>('Connector').filter((c) => c.declared.metadata.name === n);
+  const matches = named.filter((c) => namespaceOf(c.declared) === ns);
+  if (matches.length === 0) {
+    throw new ApiError(
+      404,
+      notFoundMessage(
+        'Connector',
+        n,
+        ns,
+        named.map((c) => namespaceOf(c.declared)),
+      ),
+    );
+  }
   const stored = matches[0];
   const connector = stored.effective;
   if (!connector) {

@@ -13,7 +13,8 @@ export interface ValidateCommandOptions {
 export async function validateCommand(paths: string[], opts: ValidateCommandOptions): Promise<number> {
   const started = performance.now();
   const secrets = new LocalSecretResolver(opts.secretsDir ?? process.env.PROVISIO_SECRETS_DIR);
-  const result = await validatePaths(paths, { types: typeRules, secrets });
+  // A file or folder may hold only Tasks whose Connectors live elsewhere (an exported Task, a tasks/ folder).
+  const result = await validatePaths(paths, { types: typeRules, secrets, partial: true });
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
   const warnings = result.diagnostics.filter((d) => d.severity === 'warning');
   if (opts.output === 'table') {

@@ -15,7 +15,13 @@ import { connectorConditions, onlyConnectorRefFindings, taskConditions } from '.
 export interface ResourceView {
   apiVersion: string;
   kind: Kind;
-  metadata: { name: string; namespace: string; generation: number; annotations?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace: string;
+    generation: number;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   spec: Record<string, unknown>;
   status: Record<string, unknown>;
   source?: { file: string; line: number; revision?: string };
@@ -56,6 +62,7 @@ export function viewOf(kind: Kind, stored: StoredResource, store: ResourceStore,
       name: declared.metadata.name,
       namespace: namespaceOf(declared),
       generation: rec?.generation ?? 1,
+      ...(declared.metadata.labels ? { labels: declared.metadata.labels } : {}),
       ...(declared.metadata.annotations ? { annotations: declared.metadata.annotations } : {}),
     },
     spec: declared.spec as unknown as Record<string, unknown>,

@@ -10,6 +10,9 @@ import { join, relative } from 'node:path';
 
 export type JsonSchema = { [key: string]: unknown };
 
+/** Resolves relative $refs between the files' relative $ids without any network URL. */
+const ID_BASE = 'file:///schemas/';
+
 interface LoadedFile {
   id: string;
   /** Prefix for definition names taken from this file, such as Rest for connectors/rest.json. */
@@ -78,10 +81,13 @@ export function bundleSchema(files: LoadedFile[], rootId: string): JsonSchema {
     const out: JsonSchema = {};
     for (const [k, v] of Object.entries(node as JsonSchema)) {
       if (k === '$ref' && typeof v === 'string') {
-        const url = new URL(v, file.id);
-        const targetId = url.href.replace(/#.*$/, '');
+        // $ids are paths relative to schemas/ (connectors/rest.json): no URL that would have to serve them.
+        const url = new URL(v, `${ID_BASE}${file.id}`);
+        const targetId = url.pathname.slice(ID_BASE.length - 'file://'.length);
         const target = byId.get(targetId);
-        if (!target) throw new Error(`${file.id}: $ref ${v} points to an unknown schema ${targetId}`);
+        if (!target || url.protocol !== 'file:') {
+          throw new Error(`${file.id}: $ref ${v} points to an unknown schema ${targetId}`);
+        }
         const fragment = decodeURIComponent(url.hash.replace(/^#/, ''));
         const name = definitionName(target, fragment);
         if (!(name in definitions)) {

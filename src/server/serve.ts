@@ -14,6 +14,7 @@ import {
   startRuntime,
 } from '../controller/runtime.js';
 import { TokenAuth } from './auth.js';
+import { mountConnectorOperations } from './connector-operations.js';
 import { HttpServer } from './http-server.js';
 import { mountInvokeApi } from './invoke-api.js';
 import { Metrics } from './metrics.js';
@@ -53,6 +54,7 @@ export async function startListener(
   const { log } = parts;
   const server = new HttpServer({ log, auth: opts.auth, metrics: opts.metrics });
   mountStatusApi(server, parts);
+  mountConnectorOperations(server, parts);
   mountInvokeApi(server, parts.invocations);
   const address: AddressInfo = await server.listen(opts.listen);
   server.ready = true;

@@ -59,6 +59,11 @@ export async function checkSemantics(
   secrets: SecretResolver | undefined,
   /** Files that did not parse (file:line of their first error): a missing Connector may sit in one. */
   unparsed: readonly string[] = [],
+  /**
+   * The files checked may be a part of what gets applied (`provisio validate f.yaml` of one exported Task): when
+   * they hold no Connector at all, a Task's connector is expected to exist where it is applied (a warning).
+   */
+  partial = false,
 ): Promise<SemanticFinding[]> {
   const out: SemanticFinding[] = [];
   const first = new Map<string, CheckedResource>();
@@ -92,7 +97,14 @@ export async function checkSemantics(
     const ns = namespaceOf(task);
     const connectorName = spec.connectorRef?.name;
     const conn = typeof connectorName === 'string' ? connectors.get(refKey(ns, connectorName)) : undefined;
-    if (typeof connectorName === 'string' && !conn) {
+    if (typeof connectorName === 'string' && !conn && partial && connectors.size === 0 && unparsed.length === 0) {
+      out.push({
+        resource: r,
+        path: ['spec', 'connectorRef', 'name'],
+        severity: 'warning',
+        message: `Connector "${connectorName}" is not in these files: it must exist in namespace "${ns}" where this Task is applied`,
+      });
+    } else if (typeof connectorName === 'string' && !conn) {
       const inNs = [...connectors.values()]
         .filter((c) => namespaceOf(c.resource) === ns)
         .map((c) => c.resource.metadata.name);

@@ -41,6 +41,8 @@ export interface ValidateOptions {
   unparsed?: readonly string[];
   /** How files are named in findings; defaults to paths relative to the working directory. */
   display?: (file: string) => string;
+  /** The files may be a part of a configuration: a Task's connector absent from files without any is a warning. */
+  partial?: boolean;
 }
 
 const isMapValue = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -170,7 +172,7 @@ export async function validatePaths(paths: readonly string[], options: ValidateO
       resources.push(r.resource);
     }
   }
-  const findings = await checkSemantics(resources, options.types, options.secrets, unparsed);
+  const findings = await checkSemantics(resources, options.types, options.secrets, unparsed, options.partial);
   // file → document index → its findings
   const pending = new Map<string, Map<number, SemanticFinding[]>>();
   for (const f of findings) {

@@ -79,7 +79,7 @@ describe('run --once', () => {
     expect(entries.length).toBeGreaterThan(0);
     expect(entries.filter((e) => e.environment !== 'test')).toEqual([]);
     const bad = await cli(['run', '--dir', ws.dir, '--once', '--environment', 'staging']);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toContain(
       "option '--environment <type>' argument 'staging' is invalid. Allowed choices are test, prod, demo, dev.",
     );
@@ -120,14 +120,14 @@ describe('reading the state of a finished --once', () => {
   let ws: ReturnType<typeof workspace>;
   let ok: TaskRunSummary;
   let failed: TaskRunSummary;
-  const src = () => ['--dir', ws.dir, '--state-dir', ws.stateDir];
+  const src = () => ['--dir', ws.dir, '--state-dir', ws.stateDir, '-n', 'iga'];
 
   beforeAll(async () => {
     ws = workspace({
       'hr-employees.yaml': taskYaml(),
       'hr-broken.yaml': taskYaml({ name: 'hr-broken', query: '/broken', template: 'broken' }),
     });
-    expect((await cli(['run', ...src(), '--once'])).code).toBe(1);
+    expect((await cli(['run', '--dir', ws.dir, '--state-dir', ws.stateDir, '--once'])).code).toBe(1);
     const json = await cli(['get', 'tasks', ...src(), '-o', 'json']);
     const list = JSON.parse(json.stdout) as { items: Array<{ status: { lastRun: TaskRunSummary } }> };
     [failed, ok] = list.items.map((i) => i.status.lastRun);
@@ -261,7 +261,7 @@ describe('reading the state of a finished --once', () => {
   });
 
   it('names an unknown task and exits non-zero', async () => {
-    const r = await cli(['describe', 'task', 'hr-nobody', ...src(), '-n', 'iga']);
-    expect(r).toMatchObject({ code: 2, stdout: '', stderr: 'error: Task "hr-nobody" not found in namespace "iga"\n' });
+    const r = await cli(['describe', 'task', 'hr-nobody', ...src()]);
+    expect(r).toMatchObject({ code: 1, stdout: '', stderr: 'error: Task "hr-nobody" not found in namespace "iga"\n' });
   });
 });

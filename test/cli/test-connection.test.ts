@@ -63,12 +63,12 @@ describe('test-connection --dir', () => {
     expect(r.stdout).toMatch(/^Connector iga\/down-api: failed: .*ECONNREFUSED/);
   });
 
-  it('exits 2 naming the connector that does not exist', async () => {
+  it('exits 1 naming the connector that does not exist', async () => {
     const r = await cli(['test-connection', 'iga/nope', '--dir', repo.dir]);
     expect(r).toMatchObject({
-      code: 2,
+      code: 1,
       stdout: '',
-      stderr: 'error: Connector "iga/nope" not found in namespace "iga"\n',
+      stderr: 'error: Connector "nope" not found in namespace "iga"\n',
     });
   });
 });
@@ -102,7 +102,9 @@ describe('test-connection --server', () => {
 
   it('needs a token, like every operation', async () => {
     const r = await cli(['test-connection', 'iga/hr-api', '--server', ctl.url]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^error: controller answered 401/);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^error: controller answered 401: .* \(set PROVISIO_API_TOKEN to one of the controller's API tokens\)\n$/,
+    );
   });
 });

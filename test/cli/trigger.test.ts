@@ -70,7 +70,7 @@ describe('errors from the controller', () => {
   it('an unknown task: "controller answered 404" and a non-zero exit', async () => {
     const r = await cli(['trigger', 'iga/hr-nobody', '--server', ctl.url], { env: TOKEN });
     expect(r).toMatchObject({
-      code: 2,
+      code: 1,
       stdout: '',
       stderr: 'error: controller answered 404: Task "hr-nobody" not found in namespace "iga"\n',
     });
@@ -79,9 +79,11 @@ describe('errors from the controller', () => {
   it('no token: "controller answered 401"', async () => {
     const r = await cli(['trigger', 'iga/hr-employees', '--server', ctl.url]);
     expect(r).toMatchObject({
-      code: 2,
+      code: 1,
       stdout: '',
-      stderr: 'error: controller answered 401: a valid bearer token is required (Authorization: Bearer <token>)\n',
+      stderr:
+        'error: controller answered 401: a valid bearer token is required (Authorization: Bearer <token>) ' +
+        "(set PROVISIO_API_TOKEN to one of the controller's API tokens)\n",
     });
   });
 
@@ -91,7 +93,7 @@ describe('errors from the controller', () => {
       stdout: 'task iga/hr-employees: suspend suspended\n',
     });
     expect(await cli(['trigger', 'iga/hr-employees', '--server', ctl.url], { env: TOKEN })).toMatchObject({
-      code: 2,
+      code: 1,
       stderr: 'error: controller answered 409: the task is suspended: resume it first\n',
     });
     expect(await cli(['resume', 'iga/hr-employees', '--server', ctl.url], { env: TOKEN })).toMatchObject({
@@ -103,7 +105,7 @@ describe('errors from the controller', () => {
 
 describe('get --server', () => {
   it('reads the tasks from the running controller', async () => {
-    const r = await cli(['get', 'tasks', '--server', ctl.url, '-o', 'json']);
+    const r = await cli(['get', 'tasks', '--server', ctl.url, '-n', 'iga', '-o', 'json']);
     expect(r.code).toBe(0);
     const list = JSON.parse(r.stdout) as { items: Array<{ metadata: { name: string }; status: { phase: string } }> };
     expect(list.items.map((i) => [i.metadata.name, i.status.phase])).toEqual([

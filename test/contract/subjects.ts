@@ -261,7 +261,7 @@ function m42TargetSubject(): TargetSubject {
         const ref = [...Object.keys(uniqueOf)].flatMap((t) => api.cards(t)).find((c) => c.dataCardId === v.dataCardId);
         const code2 = ref ? uniqueOf[ref.templateCode ?? ''] : undefined;
         return code2
-          ? (ref?.data?.[code2] as unknown as { values: Array<{ value: unknown }> }).values[0]?.value
+          ? (ref?.data?.[code2] as unknown as { values?: Array<{ value: unknown }> } | undefined)?.values?.[0]?.value
           : v.dataCardId;
       });
       if (values.length === 0) continue;

@@ -252,7 +252,7 @@ describe('a task that cannot be scheduled', () => {
     expect(h.task().status.conditions?.[0].message).toContain('The last valid version keeps running (generation 1');
     expect(await h.controller.runOnce()).toEqual({ ran: [TASK], failed: [] });
     // And `provisio get tasks` still lists it.
-    const got = await cli(['get', 'tasks', '--dir', repo.dir, '--state-dir', state.dir, '-o', 'json']);
+    const got = await cli(['get', 'tasks', '--dir', repo.dir, '--state-dir', state.dir, '-n', 'iga', '-o', 'json']);
     expect(got.code).toBe(0);
     expect(
       (JSON.parse(got.stdout) as { items: Array<{ metadata: { name: string } }> }).items.map((i) => i.metadata.name),

@@ -112,7 +112,7 @@ describe('operation verbs with --kubernetes', () => {
 
   it('names the task and the API server answer when the task does not exist', async () => {
     const r = await verb('trigger', 'hr-nobody', '-n', NS);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(1);
     expect(r.stderr).toBe('error: cannot trigger task iga/hr-nobody: 404: tasks.provisio.dev "hr-nobody" not found\n');
   });
 });

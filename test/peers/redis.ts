@@ -1,6 +1,6 @@
 /**
  * A real Redis (Debian redis-server) for tests: its own port and temp dir, no persistence, stopped by PID.
- * `.ci/run` installs redis-server on a fresh machine.
+ * `npm test` (scripts/ensure-test-peers.mjs) installs redis-server on a fresh machine.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
