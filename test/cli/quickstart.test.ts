@@ -107,4 +107,40 @@ describe('the quickstart', () => {
     expect(values[cols.indexOf('READY')]).toBe('True');
     expect(values[cols.indexOf('LAST RUN')]).toMatch(/^Succeeded \d+s ago$/);
   });
+
+  it('with --target m42 loads into the simulated home solution and reads the cards back through its API', {
+    timeout: 240_000,
+  }, async () => {
+    // The sample API of the first case holds port 4010: the quickstart starts its own.
+    if (sampleApi && sampleApi.exitCode === null) {
+      const gone = new Promise((done) => sampleApi?.once('exit', done));
+      sampleApi.kill();
+      await gone;
+    }
+    const m42State = mkdtempSync(join(tmpdir(), 'provisio-quickstart-m42-'));
+    try {
+      const qs = await run(process.execPath, ['scripts/quickstart.mjs', '--target', 'm42', '--state-dir', m42State]);
+      expect(qs.code, qs.stderr).toBe(0);
+      const printed = qs.stdout.split('\n').filter((l) => l.startsWith('$ '));
+      expect(printed[0]).toMatch(
+        /--target m42 --target-url http:\/\/127\.0\.0\.1:\d+\/rest-api\/itsm\/v1 --secrets-dir /,
+      );
+      expect(printed[1]).toContain('cards employee --target m42');
+      const runRow = qs.stdout.split('\n').find((l) => l.startsWith('quickstart/hr-employees'));
+      expect(cells(runRow ?? '').slice(0, 5)).toEqual([
+        'quickstart/hr-employees',
+        'Succeeded',
+        '120',
+        'Succeeded',
+        '120',
+      ]);
+      const cardLines = qs.stdout.split('\n').filter((l) => /^\d+ +E\d{4} /.test(l));
+      expect(cardLines).toHaveLength(10);
+      expect(qs.stdout).toContain('DATACARDID');
+      // The WebAPI password is in the secrets dir only, never printed.
+      expect(qs.stdout).not.toContain('quickstart-sample-only');
+    } finally {
+      rmSync(m42State, { recursive: true, force: true });
+    }
+  });
 });
