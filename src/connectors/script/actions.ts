@@ -40,7 +40,11 @@ export function exceptionText(stderrTail: readonly string[]): string | undefined
   const lines = stderrTail.map((l) => l.trimEnd()).filter((l) => l.trim() !== '');
   const last = lines.at(-1);
   if (last === undefined) return undefined;
-  if (!lines.some((l) => l.startsWith('Traceback (most recent call last)'))) return last;
+  // The tail may have lost the traceback's first line (a long chained traceback): its frames tell it too.
+  const traceback = lines.some(
+    (l) => l.startsWith('Traceback (most recent call last)') || /^\s+File ".*", line \d+/.test(l),
+  );
+  if (!traceback) return last;
   const m = /^[A-Za-z_][\w.]*: (.+)$/.exec(last);
   return m ? m[1] : last;
 }

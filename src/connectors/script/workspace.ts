@@ -27,10 +27,8 @@ export interface Workspace {
   remove(): Promise<void>;
 }
 
-export interface SecretsSource {
-  /** The keys of parametersSecretRef, or {} when the connector names none. */
-  (block: ScriptBlock): Promise<Record<string, string>>;
-}
+/** The keys of parametersSecretRef, or {} when the connector names none. */
+export type SecretsSource = (block: ScriptBlock) => Promise<Record<string, string>>;
 
 export async function openWorkspace(block: ScriptBlock, secrets: SecretsSource): Promise<Workspace> {
   const secret = await secrets(block);
