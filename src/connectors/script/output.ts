@@ -39,7 +39,6 @@ const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
 const NEWLINE = 0x0a;
 
@@ -70,12 +69,14 @@ function parseAt(text: string, line: number, column: number): unknown {
 
 type Mode = 'start' | 'array' | 'lines' | 'done';
 
-/** Cuts a character stream into rows; `push` takes one decoded chunk, `end` closes the input. */
+/**
+ * Cuts a character stream into rows; `push` takes one decoded chunk, `end` closes the input. The hot path
+ * jumps with indexOf (to the end of a string, to the next line of JSON lines) and counts lines only where a
+ * position is needed (the start of a row, an error), so a chunk is mostly scanned by native code.
+ */
 class RowScanner {
   private mode: Mode = 'start';
-  private line = 1;
-  private column = 1;
-  /** The element being read, and where it started. */
+  /** The element being read (its text from earlier chunks), and where it started. */
   private current = '';
   private startLine = 0;
   private startColumn = 0;
@@ -87,88 +88,125 @@ class RowScanner {
   private sawComma = false;
   /** JSON lines: inside a non-empty line. */
   private inLine = false;
+  /** Line accounting: the line number and start offset at `counted`, offsets counted from the file's start. */
+  private line = 1;
+  private lineStart = 0;
+  private counted = 0;
+  /** Offset of the current chunk's first character. */
+  private base = 0;
+  private chunk = '';
   rows = 0;
   peak = 0;
 
   constructor(private readonly out: (row: OutputRow) => void) {}
 
+  /** Line and column of index `i` of the current chunk (indexes asked in increasing order). */
+  private at(i: number): { line: number; column: number } {
+    const abs = this.base + i;
+    let k = this.counted - this.base;
+    for (;;) {
+      const nl = this.chunk.indexOf('\n', k);
+      if (nl < 0 || nl >= i) break;
+      this.line++;
+      this.lineStart = this.base + nl + 1;
+      k = nl + 1;
+    }
+    this.counted = Math.max(this.counted, abs);
+    return { line: this.line, column: abs - this.lineStart + 1 };
+  }
+
   push(chunk: string): void {
+    this.chunk = chunk;
+    const n = chunk.length;
     let from = -1; // start of the element's text within this chunk
-    for (let i = 0; i < chunk.length; i++) {
-      const c = chunk.charCodeAt(i);
-      if (this.mode === 'lines' && this.inLine) {
+    let nextBackslash = -2; // -2: not looked for yet; -1: none in the rest of the chunk
+    let i = 0;
+    while (i < n) {
+      if (this.inLine) {
         // JSON lines: the line is the row, whatever it holds; JSON.parse judges it.
-        if (c === NEWLINE) {
-          this.emitLine(this.current + chunk.slice(Math.max(from, 0), i));
-          from = -1;
+        const nl = chunk.indexOf('\n', i);
+        if (nl < 0) break;
+        this.emitLine(this.current + chunk.slice(Math.max(from, 0), nl));
+        from = -1;
+        i = nl + 1;
+      } else if (this.depth > 0 && this.inString) {
+        if (this.escaped) {
+          this.escaped = false;
+          i++;
+          continue;
+        }
+        if (nextBackslash !== -1 && nextBackslash < i) nextBackslash = chunk.indexOf('\\', i);
+        const quote = chunk.indexOf('"', i);
+        const end = quote < 0 ? n : quote;
+        if (nextBackslash >= 0 && nextBackslash < end) {
+          this.escaped = true;
+          i = nextBackslash + 1;
+        } else if (quote < 0) break;
+        else {
+          this.inString = false;
+          i = quote + 1;
         }
       } else if (this.depth > 0) {
-        if (this.inString) {
-          if (this.escaped) this.escaped = false;
-          else if (c === BACKSLASH) this.escaped = true;
-          else if (c === QUOTE) this.inString = false;
-        } else if (c === QUOTE) this.inString = true;
+        const c = chunk.charCodeAt(i);
+        if (c === QUOTE) this.inString = true;
         else if (c === OPEN_BRACE || c === OPEN_BRACKET) this.depth++;
-        else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-          this.depth--;
-          if (this.depth === 0) {
-            this.emit(this.current + chunk.slice(Math.max(from, 0), i + 1));
-            from = -1;
-          }
+        else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && --this.depth === 0) {
+          this.emit(this.current + chunk.slice(Math.max(from, 0), i + 1));
+          from = -1;
         }
-      } else this.between(c, () => (from = i));
-      this.step(c);
+        i++;
+      } else {
+        const c = chunk.charCodeAt(i);
+        if (!isSpace(c) && this.between(c, i)) from = i;
+        i++;
+      }
     }
     if (from >= 0 || this.depth > 0 || this.inLine) this.current += chunk.slice(Math.max(from, 0));
-    this.peak = Math.max(this.peak, this.current.length + chunk.length);
+    this.peak = Math.max(this.peak, this.current.length + n);
+    this.at(n);
+    this.base += n;
+    this.chunk = '';
   }
 
-  /** Outside any element: whitespace, separators, the array's brackets, or the start of an element. */
-  private between(c: number, startElement: () => void): void {
-    if (isSpace(c)) return;
+  /** Outside any element: separators, the array's brackets, or the start of an element (then true). */
+  private between(c: number, i: number): boolean {
     if (this.mode === 'start') {
-      if (c === OPEN_BRACKET) this.mode = 'array';
-      else if (c === OPEN_BRACE) {
-        this.mode = 'lines';
-        this.begin(c, startElement);
-      } else this.fail('expected a JSON array ("[") or JSON lines (one object per line)');
-      return;
+      if (c === OPEN_BRACKET) {
+        this.mode = 'array';
+        return false;
+      }
+      if (c !== OPEN_BRACE) this.fail(i, 'expected a JSON array ("[") or JSON lines (one object per line)');
+      this.mode = 'lines';
+      return this.begin(c, i);
     }
-    if (this.mode === 'done') this.fail('unexpected text after the closing "]" of the array');
-    if (this.mode === 'lines') {
-      this.begin(c, startElement);
-      return;
-    }
+    if (this.mode === 'done') this.fail(i, 'unexpected text after the closing "]" of the array');
+    if (this.mode === 'lines') return this.begin(c, i);
     if (c === CLOSE_BRACKET) {
-      if (this.sawComma) this.fail('"]" right after a comma: a trailing comma is not JSON');
+      if (this.sawComma) this.fail(i, '"]" right after a comma: a trailing comma is not JSON');
       this.mode = 'done';
     } else if (c === COMMA) {
-      if (!this.needSeparator) this.fail('unexpected ","');
+      if (!this.needSeparator) this.fail(i, 'unexpected ","');
       this.needSeparator = false;
       this.sawComma = true;
-    } else if (this.needSeparator) this.fail('expected "," or "]" after an element of the array');
-    else this.begin(c, startElement);
+    } else if (this.needSeparator) this.fail(i, 'expected "," or "]" after an element of the array');
+    else return this.begin(c, i);
+    return false;
   }
 
-  private begin(c: number, startElement: () => void): void {
-    this.startLine = this.line;
-    this.startColumn = this.column;
+  private begin(c: number, i: number): true {
+    const at = this.at(i);
+    this.startLine = at.line;
+    this.startColumn = at.column;
     this.current = '';
-    startElement();
     if (this.mode === 'lines') this.inLine = true;
     else if (c === OPEN_BRACE || c === OPEN_BRACKET) this.depth = 1;
-    else this.fail('expected an object for each row of the array');
+    else this.fail(i, 'expected an object for each row of the array');
+    return true;
   }
 
-  private step(c: number): void {
-    if (c === NEWLINE) {
-      this.line++;
-      this.column = 1;
-    } else this.column++;
-  }
-
-  private fail(problem: string): never {
-    throw new OutputError(this.line, this.column, problem);
+  private fail(i: number, problem: string): never {
+    const at = this.at(i);
+    throw new OutputError(at.line, at.column, problem);
   }
 
   private emit(text: string): void {
@@ -198,10 +236,14 @@ class RowScanner {
       if (this.inLine && this.current.trim() !== '') this.emitLine(this.current);
       return;
     }
-    if (this.mode === 'start') this.fail('the output file is empty: expected a JSON array ("[]" for no rows)');
+    // Past the last character: the position where more was expected.
+    const at = { line: this.line, column: this.base - this.lineStart + 1 };
+    if (this.mode === 'start') {
+      throw new OutputError(at.line, at.column, 'the output file is empty: expected a JSON array ("[]" for no rows)');
+    }
     if (this.mode === 'array') {
       const what = this.depth > 0 || this.inString ? 'inside a row' : 'before the closing "]"';
-      this.fail(`the file ends ${what}: the output is cut off`);
+      throw new OutputError(at.line, at.column, `the file ends ${what}: the output is cut off`);
     }
   }
 }
