@@ -14,7 +14,7 @@ import type { ExtractContext, ExtractedRecord, Extraction, ExtractOutcome } from
 import { ExtractError } from '../types.js';
 import { extractionAttributes, heartbeatTimeout, interpreterOf, runTimeout, scriptBlock } from './config.js';
 import { locateScript, ScriptNotFound } from './locate.js';
-import { forwardLogFile, readErrorFile } from './logs.js';
+import { LogForwarder, readErrorFile } from './logs.js';
 import { OutputError, type OutputStats, readOutputRows } from './output.js';
 import { runScriptProcess, type ScriptProcessResult } from './process.js';
 import { parametersSecret } from './secrets.js';
@@ -30,6 +30,8 @@ import {
 export interface ScriptRuntimeOptions {
   /** Between SIGTERM and SIGKILL when a script is stopped (default 10 s). */
   graceMs?: number;
+  /** How often the script's log file is copied into the run's log while it runs (default 1 s). */
+  logPollMs?: number;
   /** Filled while the output file is read (tests, the benchmark). */
   outputStats?: OutputStats;
 }
@@ -89,6 +91,7 @@ async function startScript(
   const timeout = runTimeout(block);
   const heartbeat = heartbeatTimeout(block);
   ctx.log.info({ script, workingDirectory: ws.dir }, 'starting the script');
+  const logs = new LogForwarder(file(RUN_FILES.log), ws.scrubber, ctx.log, options.logPollMs);
   const result = await runScriptProcess({
     command: interpreterOf(block),
     args: [script, args],
@@ -99,11 +102,12 @@ async function startScript(
     heartbeat: { file: file(RUN_FILES.heartbeat), timeoutMs: heartbeat.ms, name: heartbeat.name },
     signal: ctx.signal,
     graceMs: options.graceMs,
-  }).catch((e: NodeJS.ErrnoException) => {
-    const why = e.code === 'ENOENT' ? `interpreter "${interpreterOf(block)}" not found on PATH` : e.message;
-    throw new ExtractError(`the script could not be started: ${why}`);
-  });
-  await forwardLogFile(file(RUN_FILES.log), ws.scrubber, ctx.log);
+  })
+    .catch((e: NodeJS.ErrnoException) => {
+      const why = e.code === 'ENOENT' ? `interpreter "${interpreterOf(block)}" not found on PATH` : e.message;
+      throw new ExtractError(`the script could not be started: ${why}`);
+    })
+    .finally(() => logs.finish());
   await judge(ctx, ws, result, file(RUN_FILES.error));
   const output = file(RUN_FILES.output);
   if (!(await stat(output).catch(() => undefined))?.isFile()) {

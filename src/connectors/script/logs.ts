@@ -1,10 +1,9 @@
 /**
  * What a script writes besides its output: the log file (log_line), copied line by line into the run's log
- * with secret values scrubbed, and the error file, whose content is the run's failure message.
+ * as the script runs, secret values scrubbed, and the error file, whose content is the run's failure message.
  */
-import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 import type { Logger } from '../../log/logger.js';
 import type { SecretScrubber } from '../../transport/scrub.js';
 
@@ -12,23 +11,75 @@ import type { SecretScrubber } from '../../transport/scrub.js';
 export const MAX_FORWARDED_LINES = 10_000;
 const MAX_ERROR_CHARS = 4000;
 
-export async function forwardLogFile(file: string, scrubber: SecretScrubber, log: Logger): Promise<number> {
-  let lines = 0;
-  try {
-    const input = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
-    for await (const line of input) {
-      if (line.trim() === '') continue;
-      lines++;
-      if (lines <= MAX_FORWARDED_LINES) log.info({ scriptLog: true }, `script: ${scrubber.scrub(line)}`);
+/**
+ * Copies the script's log file into the run's log while the script runs (a long run shows its progress), by
+ * reading what was appended since the last look, every `everyMs`; `finish()` reads the rest once the script
+ * ended. Only complete lines are copied until then; the partial last line waits for its end.
+ */
+export class LogForwarder {
+  private offset = 0;
+  private partial = '';
+  private readonly decoder = new StringDecoder('utf8');
+  private lines = 0;
+  private reading: Promise<void> = Promise.resolve();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly file: string,
+    private readonly scrubber: SecretScrubber,
+    private readonly log: Logger,
+    everyMs = 1000,
+  ) {
+    this.timer = setInterval(() => {
+      this.reading = this.reading.then(() => this.readNew());
+    }, everyMs);
+    this.timer.unref();
+  }
+
+  private async readNew(): Promise<void> {
+    let handle: Awaited<ReturnType<typeof open>> | undefined;
+    try {
+      handle = await open(this.file, 'r');
+      const buffer = Buffer.alloc(64 * 1024);
+      for (;;) {
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.offset);
+        if (bytesRead === 0) break;
+        this.offset += bytesRead;
+        this.take(this.decoder.write(buffer.subarray(0, bytesRead)));
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+        this.log.warn({ err: (e as Error).message }, 'cannot read the script log file');
+      }
+    } finally {
+      await handle?.close();
     }
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0; // the script wrote no log
-    throw e;
   }
-  if (lines > MAX_FORWARDED_LINES) {
-    log.warn(`script: ${lines - MAX_FORWARDED_LINES} more lines of its log file were not copied`);
+
+  private take(text: string): void {
+    const parts = (this.partial + text).split(/\r?\n/);
+    this.partial = parts.pop() ?? '';
+    for (const line of parts) this.line(line);
   }
-  return lines;
+
+  private line(line: string): void {
+    if (line.trim() === '') return;
+    this.lines++;
+    if (this.lines <= MAX_FORWARDED_LINES) this.log.info({ scriptLog: true }, `script: ${this.scrubber.scrub(line)}`);
+  }
+
+  /** Reads what is left after the script ended; the number of lines the log file had. */
+  async finish(): Promise<number> {
+    clearInterval(this.timer);
+    await this.reading;
+    await this.readNew();
+    this.line(this.partial + this.decoder.end());
+    this.partial = '';
+    if (this.lines > MAX_FORWARDED_LINES) {
+      this.log.warn(`script: ${this.lines - MAX_FORWARDED_LINES} more lines of its log file were not copied`);
+    }
+    return this.lines;
+  }
 }
 
 /** The error file's text (trimmed, at most a few thousand characters), or '' when there is none. */

@@ -41,7 +41,9 @@ describe('scripts.configMaps', () => {
     const r = template('scripts.configMaps={hr-scripts,roles}');
     expect(r.status, r.stderr).toBe(0);
     // biome-ignore lint/suspicious/noExplicitAny: rendered manifests are checked field by field
-    const deployment = parseAllDocuments(r.stdout).map((d) => d.toJS() as any).find((o) => o?.kind === 'Deployment');
+    const deployment = parseAllDocuments(r.stdout)
+      .map((d) => d.toJS() as any)
+      .find((o) => o?.kind === 'Deployment');
     const pod = deployment.spec.template.spec;
     const c = pod.containers[0];
     expect(c.env).toContainEqual({ name: 'PROVISIO_SCRIPTS_DIR', value: DEFAULT_SCRIPTS_DIR });

@@ -34,7 +34,7 @@ export interface ScriptLab {
 
 export async function scriptLab(
   log?: Logger,
-  options: ScriptRuntimeOptions = { graceMs: 300 },
+  options: ScriptRuntimeOptions = { graceMs: 300, logPollMs: 50 },
   secrets: Record<string, Record<string, string>> = {},
 ): Promise<ScriptLab> {
   const dir = await mkdtemp(join(tmpdir(), 'provisio-script-lab-'));

@@ -3,7 +3,7 @@
  * script unchanged, rows and deletes, JSON lines, and every way a script can fail (each fails the run and
  * marks nothing deleted).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { captureLogger } from '../../peers/log-capture.js';
@@ -52,6 +52,35 @@ describe("the seeds' example scheduled script, unchanged", () => {
       logged.some((m) => /^script: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d - script started processing$/.test(String(m))),
     ).toBe(true);
     expect(logged.some((m) => String(m).endsWith(' - script completed successfully!'))).toBe(true);
+  });
+});
+
+describe('the log file', () => {
+  it("is copied into the run's log while the script runs, not only at its end", async () => {
+    const go = join(lab.evidence, 'go');
+    lab.script(
+      'slow.py',
+      `
+import json, os, time
+from common_subroutines_efecte_library import initialize_script, log_line
+a = initialize_script()
+log_line(a['log_filename'], 'read 500 of 1000 employees')
+while not os.path.exists(${JSON.stringify(go)}):
+    time.sleep(0.02)
+log_line(a['log_filename'], 'read 1000 of 1000 employees')
+with open(a['expected_output_filename'], 'w') as f:
+    json.dump([], f)
+`,
+    );
+    const running = lab.run(scriptConnector('slow.py'), scriptTask());
+    await vi.waitFor(() => expect(capture.text()).toContain(' - read 500 of 1000 employees'), {
+      timeout: 5000,
+      interval: 20,
+    });
+    expect(capture.text()).not.toContain('read 1000 of 1000');
+    writeFileSync(go, '');
+    expect((await running).reason).toBe('Succeeded');
+    expect(capture.text()).toContain(' - read 1000 of 1000 employees');
   });
 });
 
