@@ -313,20 +313,21 @@ time.sleep(600)
   });
 
   it('a script that keeps touching its heartbeat runs past heartbeatTimeout', async () => {
+    // 2.5 s of work beating every 0.1 s, twice the timeout (which also covers the interpreter's start-up).
     lab.script(
       'rows.py',
       `
 import json, time
 from common_subroutines_efecte_library import initialize_script, write_heartbeat
 a = initialize_script()
-for i in range(10):
+for i in range(25):
     write_heartbeat(a['heartbeat_filename'])
     time.sleep(0.1)
 with open(a['expected_output_filename'], 'w') as f:
     json.dump([{'id': '1'}], f)
 `,
     );
-    const run = await lab.run(scriptConnector('rows.py', { heartbeatTimeout: '400ms' }), scriptTask());
+    const run = await lab.run(scriptConnector('rows.py', { heartbeatTimeout: '1200ms' }), scriptTask());
     expect(run.reason).toBe('Succeeded');
   });
 
