@@ -1,5 +1,5 @@
 /** The settings of a script connector and its tasks, read from the resources with their defaults applied. */
-import { formatDuration, parseDuration } from '../../model/duration.js';
+import { parseDuration } from '../../model/duration.js';
 import type { Connector, Task } from '../../model/resources.js';
 import { ExtractError } from '../types.js';
 
@@ -25,7 +25,7 @@ export interface Limit {
 function limit(value: string | undefined, fallback: string, field: string): Limit {
   const text = value ?? fallback;
   const ms = parseDuration(text);
-  return { ms, name: `${field} (${formatDuration(ms)})` };
+  return { ms, name: `${field} (${text})` };
 }
 
 export const runTimeout = (b: ScriptBlock): Limit => limit(b.timeout, DEFAULT_TIMEOUT, 'spec.script.timeout');

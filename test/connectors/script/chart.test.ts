@@ -40,12 +40,12 @@ describe('scripts.configMaps', () => {
   it('mounts each ConfigMap read-only where configMapRef scripts are looked for', () => {
     const r = template('scripts.configMaps={hr-scripts,roles}');
     expect(r.status, r.stderr).toBe(0);
-    // biome-ignore lint/suspicious/noExplicitAny: rendered manifests are checked field by field
+    type Deployment = { kind: string; spec: { template: { spec: Record<string, Array<Record<string, unknown>>> } } };
     const deployment = parseAllDocuments(r.stdout)
-      .map((d) => d.toJS() as any)
-      .find((o) => o?.kind === 'Deployment');
+      .map((d) => d.toJS() as Deployment | null)
+      .find((o) => o?.kind === 'Deployment')!;
     const pod = deployment.spec.template.spec;
-    const c = pod.containers[0];
+    const c = pod.containers[0] as Record<string, unknown>;
     expect(c.env).toContainEqual({ name: 'PROVISIO_SCRIPTS_DIR', value: DEFAULT_SCRIPTS_DIR });
     expect(c.volumeMounts).toEqual(
       expect.arrayContaining([

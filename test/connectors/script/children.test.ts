@@ -30,12 +30,15 @@ function pidsIn(file: string): number[] {
 }
 
 describe('children of a script', () => {
-  it('are all stopped when the script is stopped at its timeout', async () => {
+  it('are all stopped when the script is stopped (provisio stop), grandchildren included', async () => {
     const pids = join(lab.evidence, 'pids.json');
     lab.script('spawn.py', spawner(pids, 'time.sleep(600)'));
-    const run = await lab.run(scriptConnector('spawn.py', { timeout: '1500ms' }), scriptTask());
-    expect(run.reason).toBe('TimedOut');
-    expect(existsSync(pids)).toBe(true);
+    const stop = new AbortController();
+    const running = lab.run(scriptConnector('spawn.py'), scriptTask(), stop.signal);
+    // Stopped once every child is up (the PIDs file is written last).
+    await vi.waitFor(() => expect(existsSync(pids)).toBe(true), { timeout: 10_000, interval: 20 });
+    stop.abort();
+    expect((await running).reason).toBe('Stopped');
     const all = pidsIn(pids);
     expect(all).toHaveLength(4);
     await vi.waitFor(() => expect(all.filter((p) => !processGone(p))).toEqual([]), { timeout: 3000, interval: 25 });

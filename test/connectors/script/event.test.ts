@@ -160,11 +160,11 @@ print(json.dumps({'lines': len([l for l in lines if l]), 'keys': sorted(params),
       'slow.py',
       `import json, subprocess, time\nc = subprocess.Popen(['sleep', '600'])\nopen(${JSON.stringify(pids)}, 'w').write(json.dumps([c.pid]))\ntime.sleep(600)\n`,
     );
-    const result = await invoke(withSecret('slow.py'), {}, { task: eventTask('800ms') });
+    const result = await invoke(withSecret('slow.py'), {}, { task: eventTask('2500ms') });
     expect(result).toEqual({
       state: 'Exception',
       response: null,
-      exception: 'the script was stopped: it ran longer than spec.event.timeout (800ms)',
+      exception: 'the script was stopped: it ran longer than spec.event.timeout (2500ms)',
     });
     const [child] = JSON.parse(readFileSync(pids, 'utf8')) as number[];
     await vi.waitFor(() => expect(processGone(child)).toBe(true), { timeout: 3000, interval: 25 });
