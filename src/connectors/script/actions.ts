@@ -63,7 +63,7 @@ function outcome(r: ScriptProcessResult, ws: Workspace): ActionResult {
   const scrub = (s: string) => ws.scrubber.scrub(s);
   const response = responseOf(scrub(r.stdout));
   if (r.stopped !== undefined) {
-    const why = r.aborted ? 'the call was cancelled' : `the script was stopped: ${r.stopped}`;
+    const why = r.stoppedBy === 'signal' ? 'the call was cancelled' : `the script was stopped: ${r.stopped}`;
     return exception(why, response);
   }
   if (r.code === 0) return { state: 'Completed', response, exception: null };

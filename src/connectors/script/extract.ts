@@ -124,13 +124,13 @@ async function judge(ctx: ExtractContext, ws: Workspace, r: ScriptProcessResult,
   const scrub = (s: string) => ws.scrubber.scrub(s);
   if (r.stopped !== undefined) {
     ctx.log.warn({ reason: r.stopped }, 'the script was stopped');
-    if (r.aborted) {
+    if (r.stoppedBy === 'signal') {
       const timedOut = ctx.signal.reason instanceof Error && ctx.signal.reason.name === 'TimeoutError';
       throw timedOut
         ? new RunFailure('the run exceeded its timeout and was stopped', 'TimedOut')
         : new RunFailure('the run was stopped on request', 'Stopped');
     }
-    const reason = r.stopped.includes('heartbeat') ? 'ExtractFailed' : 'TimedOut';
+    const reason = r.stoppedBy === 'heartbeat' ? 'ExtractFailed' : 'TimedOut';
     throw new RunFailure(`the script was stopped: ${r.stopped}`, reason);
   }
   const errorText = await readErrorFile(errorFile);

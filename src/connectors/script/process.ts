@@ -44,10 +44,10 @@ export interface ScriptProcessResult {
   /** Exit code, or null when a signal ended the process. */
   code: number | null;
   signal: NodeJS.Signals | null;
-  /** Why Provisio stopped the process; undefined when it ended by itself. */
+  /** Why Provisio stopped the process, in words; undefined when it ended by itself. */
   stopped?: string;
-  /** Whether the stop came from the caller's signal (not the timeout or heartbeat). */
-  aborted: boolean;
+  /** What stopped it: its time limit, its heartbeat watch, or the caller's signal. */
+  stoppedBy?: StopCause;
   stdout: string;
   stdoutTruncated: boolean;
   stderrTail: string[];
@@ -55,6 +55,8 @@ export interface ScriptProcessResult {
 }
 
 const DEFAULT_GRACE_MS = 10_000;
+
+export type StopCause = 'timeout' | 'heartbeat' | 'signal';
 
 /** Sends a signal to the process group led by `pid`; a group already gone is fine. */
 function killGroup(pid: number, sig: NodeJS.Signals): void {
@@ -101,13 +103,14 @@ export function runScriptProcess(o: ScriptProcessOptions): Promise<ScriptProcess
     let stdoutTruncated = false;
     const stderr = new LineTail(o.stderrLines ?? 20);
     let stopped: string | undefined;
-    let aborted = false;
+    let stoppedBy: StopCause | undefined;
     let killTimer: NodeJS.Timeout | undefined;
     let beat: NodeJS.Timeout | undefined;
 
-    const stop = (why: string) => {
+    const stop = (why: string, cause: StopCause) => {
       if (stopped !== undefined || child.pid === undefined) return;
       stopped = why;
+      stoppedBy = cause;
       killGroup(child.pid, 'SIGTERM');
       killTimer = setTimeout(
         () => child.pid !== undefined && killGroup(child.pid, 'SIGKILL'),
@@ -115,16 +118,12 @@ export function runScriptProcess(o: ScriptProcessOptions): Promise<ScriptProcess
       );
     };
     const onAbort = () => {
-      aborted = true;
       const reason = o.signal.reason;
-      stop(
-        reason instanceof Error && reason.name === 'TimeoutError'
-          ? 'the run exceeded its timeout'
-          : 'stopped on request',
-      );
+      const timedOut = reason instanceof Error && reason.name === 'TimeoutError';
+      stop(timedOut ? 'the run exceeded its timeout' : 'stopped on request', 'signal');
     };
-    const timer = setTimeout(() => stop(`it ran longer than ${o.timeoutName}`), o.timeoutMs);
-    if (o.heartbeat) beat = watchHeartbeat(o.heartbeat, stop);
+    const timer = setTimeout(() => stop(`it ran longer than ${o.timeoutName}`, 'timeout'), o.timeoutMs);
+    if (o.heartbeat) beat = watchHeartbeat(o.heartbeat, (why) => stop(why, 'heartbeat'));
 
     child.stdout.setEncoding('utf8').on('data', (s: string) => {
       if (stdout.length >= maxStdout) {
@@ -154,7 +153,7 @@ export function runScriptProcess(o: ScriptProcessOptions): Promise<ScriptProcess
         code,
         signal,
         stopped,
-        aborted,
+        stoppedBy,
         stdout,
         stdoutTruncated,
         stderrTail: stderr.end(),

@@ -3,7 +3,7 @@
  * on stdin, Completed with stdout as the response, Exception with the script's error message, the task's
  * event.timeout stopping the script and its children.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { scriptConnector as scriptType } from '../../../src/connectors/script/index.js';
@@ -168,6 +168,16 @@ print(json.dumps({'lines': len([l for l in lines if l]), 'keys': sorted(params),
     });
     const [child] = JSON.parse(readFileSync(pids, 'utf8')) as number[];
     await vi.waitFor(() => expect(processGone(child)).toBe(true), { timeout: 3000, interval: 25 });
+  });
+
+  it('a caller that goes away stops the script', async () => {
+    const started = join(lab.evidence, 'started');
+    lab.script('wait.py', `import time\nopen(${JSON.stringify(started)}, 'w').close()\ntime.sleep(600)\n`);
+    const gone = new AbortController();
+    const running = invoke(withSecret('wait.py'), {}, { signal: gone.signal });
+    await vi.waitFor(() => expect(existsSync(started)).toBe(true), { timeout: 10_000, interval: 20 });
+    gone.abort();
+    expect(await running).toEqual({ state: 'Exception', response: null, exception: 'the call was cancelled' });
   });
 
   it('a script that cannot be found is an Exception naming it', async () => {

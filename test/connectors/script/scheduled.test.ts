@@ -291,6 +291,13 @@ sys.exit(2)
     await noneDeleted();
   });
 
+  it("the task's own timeout (spec.timeout) stops the script too: TimedOut", async () => {
+    lab.script('rows.py', 'import time\ntime.sleep(600)\n');
+    const run = await lab.run(scriptConnector('rows.py'), scriptTask(undefined, {}, { timeout: '700ms' }));
+    expect(run.reason).toBe('TimedOut');
+    expect(run.extract?.info).toMatch(/^the run exceeded its timeout and was stopped/);
+  });
+
   it('a script that stops touching its heartbeat file is stopped (SIGTERM ignored: SIGKILL after the grace period)', async () => {
     lab.script(
       'rows.py',
