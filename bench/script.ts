@@ -87,7 +87,7 @@ async function alone(): Promise<{ ms: number; rssMb: number }> {
   const stderr = await new Promise<string>((resolve, reject) => {
     const child = spawn('python3', [join(HERE, 'script-rows.py'), args], {
       cwd: dir,
-      env: { PATH: process.env.PATH, HOME: dir, PYTHONPATH: HELPER_DIR },
+      env: { PATH: process.env.PATH, HOME: dir, PYTHONPATH: HELPER_DIR, PYTHONDONTWRITEBYTECODE: '1' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let err = '';
