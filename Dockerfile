@@ -39,6 +39,12 @@ RUN cd node_modules/better-sqlite3 \
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
+# python3 runs the scripts of script Connectors (never through a shell); the helper modules their scripts
+# import (python/) are put on each script's PYTHONPATH by the connector. Scripts from ConfigMaps are mounted
+# at /etc/provisio/scripts/<ConfigMap>/ (chart value scripts.configMaps).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 \
+ && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 provisio \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /var/lib/provisio --shell /usr/sbin/nologin provisio \
  && mkdir -p /var/lib/provisio \
@@ -51,6 +57,7 @@ COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
+COPY python ./python
 USER 10001:10001
 EXPOSE 8080
 # The default state directory (.provisio) is a link to /var/lib/provisio, writable by 10001.

@@ -10,7 +10,7 @@ import { silentLogger } from '../log/logger.js';
 import { type Connector, DEFAULT_NAMESPACE, namespaceOf } from '../model/resources.js';
 import { LocalSecretResolver } from '../secrets/resolver.js';
 import { GitDirSource } from '../sources/gitdir/git-dir-source.js';
-import { ResourceStore } from '../store/resource-store.js';
+import { declaredFile, ResourceStore } from '../store/resource-store.js';
 import { UsageError } from './errors.js';
 import { ApiError, apiCall, notFoundMessage } from './resource-client.js';
 
@@ -61,6 +61,6 @@ async function locally(name: string, opts: TestConnectionOptions): Promise<Resul
     throw new Error(`Connector ${stored.key} is invalid (${stored.errors[0]?.message ?? 'see provisio validate'})`);
   }
   const secrets = new LocalSecretResolver(opts.secretsDir ?? process.env.PROVISIO_SECRETS_DIR);
-  const check = await runConnectionCheck(builtInConnectorTypes, connector, secrets, silentLogger);
+  const check = await runConnectionCheck(builtInConnectorTypes, connector, secrets, silentLogger, declaredFile(stored));
   return { connector: stored.key, ...check };
 }

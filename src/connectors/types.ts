@@ -27,6 +27,11 @@ interface TaskWorkContext {
   secrets: SecretResolver;
   signal: AbortSignal;
   log: Logger;
+  /**
+   * The file on disk that declares the connector (git-directory mode; undefined in Kubernetes mode), for
+   * paths relative to it (a script connector's source.path).
+   */
+  connectorFile?: string;
 }
 
 export interface ExtractContext extends TaskWorkContext {

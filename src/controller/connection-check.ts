@@ -16,6 +16,8 @@ export async function runConnectionCheck(
   connector: Connector,
   secrets: SecretResolver,
   log: Logger,
+  /** The file that declares the connector (git-directory mode), for paths relative to it. */
+  connectorFile?: string,
 ): Promise<ConnectionCheck> {
   const type = types.get(connector.spec.type);
   if (!type.checkConnection) {
@@ -28,6 +30,7 @@ export async function runConnectionCheck(
       namespace: namespaceOf(connector),
       secrets,
       signal,
+      connectorFile,
       log: log.child({ connector: `${namespaceOf(connector)}/${connector.metadata.name}` }),
     });
   } catch (e) {

@@ -10,11 +10,11 @@ import type { ConnectionCheck } from '../connectors/types.js';
 import type { Logger } from '../log/logger.js';
 import { setConditions } from '../model/conditions.js';
 import type { Connector, ConnectorStatus } from '../model/resources.js';
-import { namespaceOf } from '../model/resources.js';
+import { keyOf, namespaceOf } from '../model/resources.js';
 import { runInProgress } from '../model/run-outcome.js';
 import type { SecretResolver } from '../secrets/resolver.js';
 import type { StatusStore } from '../state/status-store.js';
-import type { ResourceStore } from '../store/resource-store.js';
+import { declaredFile, type ResourceStore } from '../store/resource-store.js';
 import { runConnectionCheck } from './connection-check.js';
 import type { ResourceLookup } from './resource-lookup.js';
 import { recordApplied, type StatusRecords } from './status-records.js';
@@ -135,7 +135,8 @@ export class ConnectorReconciler {
 
   /** The type's connection check, bounded in time; never throws. */
   check(connector: Connector): Promise<ConnectionCheck> {
-    return runConnectionCheck(this.o.types, connector, this.o.secrets, this.o.log);
+    const file = declaredFile(this.o.store.get<Connector>('Connector', keyOf(connector)));
+    return runConnectionCheck(this.o.types, connector, this.o.secrets, this.o.log, file);
   }
 
   private async refreshNow(key: string, force: boolean): Promise<void> {

@@ -16,7 +16,7 @@ import { Scheduler } from '../scheduler/scheduler.js';
 import type { SecretResolver } from '../secrets/resolver.js';
 import type { StatusStore } from '../state/status-store.js';
 import type { TaskCache } from '../state/task-cache.js';
-import type { ResourceStore, StoredResource, StoreEvent } from '../store/resource-store.js';
+import { declaredFile, type ResourceStore, type StoredResource, type StoreEvent } from '../store/resource-store.js';
 import type { TargetFactory } from '../targets/types.js';
 import { ConnectorReconciler } from './connector-reconciler.js';
 import { ResourceLookup } from './resource-lookup.js';
@@ -251,8 +251,10 @@ export class Controller {
   private runnable(key: string) {
     const stored = this.opts.store.get<Task>('Task', key);
     const task = stored?.effective;
-    const connector = task ? this.lookup.connectorFor(task)?.effective : undefined;
-    return stored && task && connector ? { stored, task, connector } : undefined;
+    const connectorStored = task ? this.lookup.connectorFor(task) : undefined;
+    const connector = connectorStored?.effective;
+    const connectorFile = declaredFile(connectorStored);
+    return stored && task && connector ? { stored, task, connector, connectorFile } : undefined;
   }
 
   /** Runs are recorded in the task's status: lastRun as it moves, history when it ends. */

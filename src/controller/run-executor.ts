@@ -20,7 +20,9 @@ export interface RunExecutorOptions {
   engine: EngineDeps;
   reporter: RunReporter;
   /** The task's stored resource and its connector's valid version, as the controller knows them now. */
-  resolve(key: string): { stored: StoredResource<Task>; task: Task; connector: Connector } | undefined;
+  resolve(
+    key: string,
+  ): { stored: StoredResource<Task>; task: Task; connector: Connector; connectorFile?: string } | undefined;
   onRunStarted?: (task: Task, runId: string, trigger: RunJob['trigger']) => void;
   now: () => Date;
 }
@@ -31,12 +33,13 @@ export class RunExecutor {
   async execute(job: RunJob): Promise<void> {
     const found = this.o.resolve(job.key);
     if (!found) return;
-    const { task, connector } = found;
+    const { task, connector, connectorFile } = found;
     const runId = newRunId(this.o.now());
     this.o.onRunStarted?.(task, runId, job.trigger);
     const run: TaskRunSummary = await runTask(this.o.engine, {
       task,
       connector,
+      connectorFile,
       runId,
       trigger: job.trigger,
       plannedTime: job.plannedTime,

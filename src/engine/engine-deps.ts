@@ -24,6 +24,8 @@ export type RunTrigger = NonNullable<TaskRunSummary['trigger']>;
 export interface RunRequest {
   task: Task;
   connector: Connector;
+  /** The file that declares the connector (git-directory mode), for paths relative to it. */
+  connectorFile?: string;
   runId: string;
   trigger: RunTrigger;
   plannedTime: Date;

@@ -60,6 +60,7 @@ function extractContext(ctx: RunContext): ExtractContext {
     secrets: ctx.deps.secrets,
     signal: ctx.signal,
     log: ctx.log,
+    connectorFile: ctx.req.connectorFile,
     mode: ctx.incremental && Object.keys(ctx.cursors).length > 0 ? 'incremental' : 'full',
     cursors: { ...ctx.cursors },
     progress: (p) => {

@@ -1425,6 +1425,14 @@ export const taskSchema: JsonSchema = {
           "type": "string",
           "description": "Attribute that identifies a record in the script's output, such as objectGUID."
         },
+        "multivalue": {
+          "type": "array",
+          "items": {
+            "type": "string",
+            "minLength": 1
+          },
+          "description": "External attributes whose values are lists (a multi-value card attribute): the script is told multivalue: true for them in data_extraction_attributes. Attributes with references are multi-valued too."
+        },
         "arguments": {
           "type": "object",
           "additionalProperties": true,

@@ -682,6 +682,10 @@ export interface ScriptSource {
    */
   uniqueAttribute?: string;
   /**
+   * External attributes whose values are lists (a multi-value card attribute): the script is told multivalue: true for them in data_extraction_attributes. Attributes with references are multi-valued too.
+   */
+  multivalue?: string[];
+  /**
    * Extra task-specific arguments handed to the script.
    */
   arguments?: {

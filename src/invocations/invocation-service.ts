@@ -166,6 +166,7 @@ export class InvocationService {
           secrets: this.opts.secrets,
           signal: callerSignal ?? NEVER_ABORTED,
           log: this.opts.log,
+          connectorFile: this.opts.gate.connectorFile?.(task),
         },
         request.input,
         request.data,

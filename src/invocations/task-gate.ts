@@ -18,6 +18,8 @@ export interface TaskGate {
   task(key: string): StoredResource<Task> | undefined;
   /** The valid version of the task's connector, if there is one. */
   connectorOf(task: Task): Connector | undefined;
+  /** The file that declares the task's connector (git-directory mode), for paths relative to it. */
+  connectorFile?(task: Task): string | undefined;
   /** Why the task cannot run now, or undefined when nothing blocks it. */
   blocker(stored: StoredResource<Task>): TaskBlocker | undefined;
   /** Whether the task is suspended (its spec, its connector's, or a `provisio suspend`). */

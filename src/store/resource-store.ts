@@ -6,6 +6,7 @@
  * pushed to git stops nothing that ran before; the findings say why the new version is not applied.
  */
 import { EventEmitter } from 'node:events';
+import { resolve } from 'node:path';
 import type { Connector, Kind, Task } from '../model/resources.js';
 import type { LastGoodVersions } from '../state/last-good.js';
 import type { Diagnostic } from '../validation/diagnostics.js';
@@ -34,6 +35,14 @@ export interface AppliedVersion {
   generation?: number;
   /** Kept in the state directory since this time: the controller restarted while the new version was invalid. */
   keptSince?: string;
+}
+
+/**
+ * The file on disk that declares a resource (git mode), absolute; undefined for resources without one
+ * (Kubernetes mode). `origin.file` is written relative to the working directory, as findings print it.
+ */
+export function declaredFile(stored: StoredResource | undefined): string | undefined {
+  return stored?.origin ? resolve(stored.origin.file) : undefined;
 }
 
 export type StoreEvent = { type: 'upserted' | 'deleted'; kind: Kind; key: string };
