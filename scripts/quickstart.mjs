@@ -45,7 +45,7 @@ try {
     PROVISIO_LOG_LEVEL: process.env.PROVISIO_LOG_LEVEL ?? 'warn',
   });
   cli(['cards', 'employee', '--state-dir', stateDir, '--limit', '10']);
-  cli(['get', 'tasks', '--dir', 'examples/quickstart', '--state-dir', stateDir]);
+  cli(['get', 'tasks', '-n', 'quickstart', '--dir', 'examples/quickstart', '--state-dir', stateDir]);
   console.log('\nThe commands above work as printed from the repository root (the first needs the sample API:');
   console.log('`node examples/quickstart/sample-api.mjs`).');
 } finally {
