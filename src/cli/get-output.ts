@@ -54,18 +54,17 @@ async function getOnce(
   fmt: GetFormat,
   opts: GetOptions,
 ) {
-  if (kind === 'runs' || fmt.kind === 'table' || fmt.kind === 'wide') {
-    const wide = fmt.kind === 'wide';
-    if (kind !== 'all') {
-      if (fmt.kind !== 'table' && fmt.kind !== 'wide' && kind === 'runs') {
-        if (fmt.kind === 'json' || fmt.kind === 'yaml') return getCommand(what, name, fmt.kind, opts);
-        throw new UsageError('get runs prints table, json or yaml');
-      }
-      return getCommand(what, name, 'table', { ...opts, wide });
-    }
-    await getCommand('connectors', undefined, 'table', { ...opts, wide });
+  if (kind === 'runs') {
+    if (fmt.kind === 'json' || fmt.kind === 'yaml') return getCommand(what, name, fmt.kind, opts);
+    if (fmt.kind !== 'table') throw new UsageError('get runs prints table, json or yaml');
+    return getCommand(what, name, 'table', opts);
+  }
+  if (fmt.kind === 'table' || fmt.kind === 'wide') {
+    const tableOpts = { ...opts, wide: fmt.kind === 'wide' };
+    if (kind !== 'all') return getCommand(what, name, 'table', tableOpts);
+    await getCommand('connectors', undefined, 'table', tableOpts);
     console.log('');
-    return getCommand('tasks', undefined, 'table', { ...opts, wide });
+    return getCommand('tasks', undefined, 'table', tableOpts);
   }
   const kinds: Kind[] = kind === 'all' ? ['Connector', 'Task'] : [kind];
   const views: ResourceView[] = name
