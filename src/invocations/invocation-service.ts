@@ -280,7 +280,9 @@ function eventTimeoutMs(task: Task): number {
 function answerHeaders(outcome: IdempotentOutcome): Record<string, string> | undefined {
   if (outcome.replayed) return { 'idempotent-replayed': 'true' };
   if (outcome.notStored) {
-    return { 'provisio-warning': `result not stored: ${outcome.notStored}`.replace(/[^\x20-\x7e]/g, ' ').slice(0, 300) };
+    return {
+      'provisio-warning': `result not stored: ${outcome.notStored}`.replace(/[^\x20-\x7e]/g, ' ').slice(0, 300),
+    };
   }
   return undefined;
 }

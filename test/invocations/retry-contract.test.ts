@@ -120,9 +120,10 @@ describe('Idempotency-Key with file state', () => {
 
     const retry = await invoke(CREATE, { 'idempotency-key': 'wf-killed' });
     expect(retry.status).toBe(409);
-    const m = /^outcome unknown: the first attempt was interrupted \(Idempotency-Key "wf-killed", started at (\S+)\); /.exec(
-      retry.body.error,
-    );
+    const m =
+      /^outcome unknown: the first attempt was interrupted \(Idempotency-Key "wf-killed", started at (\S+)\); /.exec(
+        retry.body.error,
+      );
     expect(m).not.toBeNull();
     const startedAt = Date.parse(m![1]);
     expect(startedAt).toBeGreaterThanOrEqual(before - 1000);

@@ -17,7 +17,8 @@ export interface RedisPeer {
   port: number;
   /** A client of the test's own (closed by stop()). */
   client: Redis;
-  stop(): Promise<void>;
+  /** Stops the server (SIGTERM, or SIGKILL for a crash) and resolves once its process is gone. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 export async function startRedis(options: { password?: string } = {}): Promise<RedisPeer> {
@@ -57,12 +58,24 @@ export async function startRedis(options: { password?: string } = {}): Promise<R
     url,
     port,
     client,
-    async stop() {
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
       client.disconnect();
+      let pid: number | undefined;
       try {
-        process.kill(Number(readFileSync(join(dir, 'redis.pid'), 'utf8').trim()));
+        pid = Number(readFileSync(join(dir, 'redis.pid'), 'utf8').trim());
+        process.kill(pid, signal);
       } catch {
         // already gone
+      }
+      // Callers go on to test what happens without Redis: it must really be gone (a daemon, not our child).
+      const until = Date.now() + 10_000;
+      while (pid !== undefined && Date.now() < until) {
+        try {
+          process.kill(pid, 0);
+        } catch {
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 20));
       }
       rmSync(dir, { recursive: true, force: true });
     },

@@ -81,7 +81,8 @@ export class RedisIdempotency implements Idempotency {
     });
     let down = false;
     this.redis.on('error', (e: Error) => {
-      if (!down) opts.log?.warn({ redis: this.where, err: e.message }, `idempotency store: Redis at ${this.where} failed`);
+      if (!down)
+        opts.log?.warn({ redis: this.where, err: e.message }, `idempotency store: Redis at ${this.where} failed`);
       down = true;
     });
     this.redis.on('ready', () => {
