@@ -55,7 +55,9 @@ export function scrubValue(value: unknown, scrub: (text: string) => string): unk
     let out: unknown[] | undefined;
     value.forEach((v, i) => {
       const s = scrubValue(v, scrub);
-      if (s !== v) (out ??= [...value])[i] = s;
+      if (s === v) return;
+      out ??= [...value];
+      out[i] = s;
     });
     return out ?? value;
   }
