@@ -9,12 +9,24 @@ export const REDACTED = '[redacted]';
 /** Values shorter than this are not scrubbed: replacing "a" or "42" everywhere would garble messages. */
 const MIN_LENGTH = 4;
 
+/**
+ * Secret keys whose value names an account rather than proving it (a Basic user name, an OAuth client id, a
+ * bind DN): scrubbed from messages like any other, but not from data, where the same name is often a real value
+ * (the service account is also a user of the directory it reads).
+ */
+const IDENTIFIER_KEY = /^(user(_?name)?|login|client_?id|bind_?dn|tenant(_?id)?|account(_?name)?|principal)$/i;
+
 export class SecretScrubber {
   private readonly values = new Set<string>();
+  private readonly credentials = new Set<string>();
   private sorted: string[] = [];
+  private sortedCredentials: string[] = [];
 
-  /** Registers a secret value together with the encodings it may appear in (URL, JSON, base64). */
-  add(value: string | undefined): void {
+  /**
+   * Registers a secret value together with the encodings it may appear in (URL, JSON, base64). An `identifier`
+   * (a user name) is scrubbed from messages only; a credential from messages and from data (scrubValue).
+   */
+  add(value: string | undefined, kind: 'credential' | 'identifier' = 'credential'): void {
     if (value === undefined || value.length < MIN_LENGTH) return;
     const forms = [
       value,
@@ -22,26 +34,48 @@ export class SecretScrubber {
       new URLSearchParams({ v: value }).toString().slice(2),
       JSON.stringify(value).slice(1, -1),
     ];
-    for (const form of forms) this.values.add(form);
+    for (const form of forms) {
+      this.values.add(form);
+      if (kind === 'credential') this.credentials.add(form);
+    }
     // Longest first, so that a value containing another one is replaced as a whole.
     this.sorted = [...this.values].sort((a, b) => b.length - a.length);
+    this.sortedCredentials = [...this.credentials].sort((a, b) => b.length - a.length);
   }
 
-  /** Whether any secret value is registered (nothing to scrub otherwise). */
+  /**
+   * Registers every value of a secret, by its key: identifiers (username, client_id, ...) as such, the rest as
+   * credentials; with a username and a password, their Basic value too.
+   */
+  addSecretData(secret: Readonly<Record<string, string>>): void {
+    for (const [key, value] of Object.entries(secret)) {
+      this.add(value, IDENTIFIER_KEY.test(key) ? 'identifier' : 'credential');
+    }
+    if (secret.username !== undefined && secret.password !== undefined) {
+      this.add(Buffer.from(`${secret.username}:${secret.password}`).toString('base64'));
+    }
+  }
+
+  /** Whether any credential is registered (nothing to scrub from data otherwise). */
   get empty(): boolean {
-    return this.sorted.length === 0;
+    return this.sortedCredentials.length === 0;
   }
 
-  /** A JSON value with every secret value scrubbed from its strings (see scrubValue). */
+  /** A JSON value with every credential scrubbed from its strings (see scrubValue); identifiers stay. */
   scrubValue<T>(value: T): T {
-    return this.sorted.length === 0 ? value : (scrubValue(value, (t) => this.scrub(t)) as T);
+    if (this.sortedCredentials.length === 0) return value;
+    return scrubValue(value, (t) => replaceAll(t, this.sortedCredentials)) as T;
   }
 
   scrub(text: string): string {
-    let out = text;
-    for (const value of this.sorted) if (out.includes(value)) out = out.split(value).join(REDACTED);
-    return out;
+    return replaceAll(text, this.sorted);
   }
+}
+
+function replaceAll(text: string, values: readonly string[]): string {
+  let out = text;
+  for (const value of values) if (out.includes(value)) out = out.split(value).join(REDACTED);
+  return out;
 }
 
 /**
