@@ -193,6 +193,42 @@ describe('Idempotency-Key with shared state in Redis', () => {
     }
   });
 
+  it('replays a stored result after Redis crashed and restarted with AOF; without persistence the retry calls again', async () => {
+    for (const appendonly of [true, false]) {
+      const redis = await startRedis({ appendonly });
+      const r = await replica(redis, `aof-${appendonly}`);
+      try {
+        upstream.reset();
+        let n = 0;
+        upstream.route('POST', '/api/users/new', () => ({ status: 201, json: { id: `u${++n}` } }));
+        const key = `wf-aof-${appendonly}`;
+        const first = await invoke(r.url, CREATE, { 'idempotency-key': key });
+        expect(first.body).toMatchObject({ state: 'Completed', response: { id: 'u1' } });
+        await redis.crash();
+        await redis.restart();
+        // A workflow retries as Retry-After says while the controller reconnects.
+        let retry = await invoke(r.url, CREATE, { 'idempotency-key': key });
+        for (let i = 0; retry.status === 503 && i < 10; i++) {
+          await new Promise((done) => setTimeout(done, Number(retry.headers['retry-after']) * 1000));
+          retry = await invoke(r.url, CREATE, { 'idempotency-key': key });
+        }
+        expect(retry.status).toBe(200);
+        if (appendonly) {
+          expect(retry.headers['idempotent-replayed']).toBe('true');
+          expect(retry.body).toEqual(first.body);
+          expect(posts()).toBe(1);
+        } else {
+          // What the README warns of: an empty Redis knows nothing of the first call.
+          expect(retry.body).toMatchObject({ response: { id: 'u2' } });
+          expect(posts()).toBe(2);
+        }
+      } finally {
+        await r.runtime.close();
+        await redis.stop();
+      }
+    }
+  });
+
   it('still answers when Redis is killed after the upstream answered, with a Provisio-Warning', async () => {
     const redis = await startRedis();
     const r = await replica(redis, 'lost');
