@@ -21,6 +21,8 @@ export class SecretScrubber {
   private readonly credentials = new Set<string>();
   private sorted: string[] = [];
   private sortedCredentials: string[] = [];
+  /** Any credential form: one test per string of a record, the replacement only for the rare hit. */
+  private credentialPattern?: RegExp;
 
   /**
    * Registers a secret value together with the encodings it may appear in (URL, JSON, base64). An `identifier`
@@ -41,6 +43,9 @@ export class SecretScrubber {
     // Longest first, so that a value containing another one is replaced as a whole.
     this.sorted = [...this.values].sort((a, b) => b.length - a.length);
     this.sortedCredentials = [...this.credentials].sort((a, b) => b.length - a.length);
+    this.credentialPattern = this.sortedCredentials.length
+      ? new RegExp(this.sortedCredentials.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'))
+      : undefined;
   }
 
   /**
@@ -63,8 +68,9 @@ export class SecretScrubber {
 
   /** A JSON value with every credential scrubbed from its strings (see scrubValue); identifiers stay. */
   scrubValue<T>(value: T): T {
-    if (this.sortedCredentials.length === 0) return value;
-    return scrubValue(value, (t) => replaceAll(t, this.sortedCredentials)) as T;
+    const pattern = this.credentialPattern;
+    if (!pattern) return value;
+    return scrubValue(value, (t) => (pattern.test(t) ? replaceAll(t, this.sortedCredentials) : t)) as T;
   }
 
   scrub(text: string): string {
