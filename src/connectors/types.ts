@@ -10,6 +10,7 @@ import type { Connector, SecretRef, Task, ConnectorType as TypeName, Usage } fro
 export type MappingsType = NonNullable<Task['spec']['mappingsType']>;
 
 import type { SecretResolver } from '../secrets/resolver.js';
+import type { SecretScrubber } from '../transport/scrub.js';
 
 export { ExtractError, InvalidInvocationError, ResyncRequired } from '../model/errors.js';
 export type { Cursor, Cursors, ExtractedRecord, ExtractOutcome, RecordKind } from '../model/records.js';
@@ -43,6 +44,11 @@ export interface ExtractContext extends TaskWorkContext {
   cursors: Cursors;
   /** Called as the extract advances; feeds status counters and progress bars. */
   progress(p: ExtractProgress): void;
+  /**
+   * The run's scrubber: the engine scrubs every record with it before artifacts and cards. It knows the secret
+   * values of the connector; a session registers what it obtains at run time (a dynamic token) here too.
+   */
+  scrubber?: SecretScrubber;
 }
 
 /**

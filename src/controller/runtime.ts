@@ -191,7 +191,7 @@ async function openInvocations(
   if (d.redis) {
     const { RedisIdempotency } = await import('../state/redis/redis-idempotency.js');
     const { RedisInvocationCounters } = await import('../state/redis/redis-invocation-counters.js');
-    idempotency = new RedisIdempotency(d.redis, { ttlMs });
+    idempotency = new RedisIdempotency(d.redis, { ttlMs, log: opts.log });
     counters = new RedisInvocationCounters(d.redis);
   } else {
     idempotency = new IdempotencyStore(join(d.stateDir, 'state.db'), ttlMs);

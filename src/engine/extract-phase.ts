@@ -10,6 +10,7 @@ import type { ExtractedRecord, ExtractOutcome } from '../model/records.js';
 import { namespaceOf } from '../model/resources.js';
 import { DeferredRecords } from './deferred-records.js';
 import type { KindPlan } from './kind-plans.js';
+import { registerConnectorSecrets, scrubRecord } from './record-scrubber.js';
 import type { RunContext } from './run-context.js';
 
 export async function extractAndLoad(ctx: RunContext): Promise<ExtractOutcome> {
@@ -21,12 +22,18 @@ export async function extractAndLoad(ctx: RunContext): Promise<ExtractOutcome> {
     );
   }
   const { resynced } = ctx;
+  await registerConnectorSecrets(ctx.scrubber, ctx.type, ctx.connector, {
+    resolver: ctx.deps.secrets,
+    namespace: namespaceOf(ctx.task),
+  });
   for (;;) {
     let position = 0;
     try {
       const extraction = extract(extractContext(ctx));
-      for await (const record of extraction) {
+      for await (const extracted of extraction) {
         if (ctx.signal.aborted) break;
+        // Credentials the source echoed never reach artifacts or cards.
+        const record = scrubRecord(ctx.scrubber, extracted);
         position++;
         ctx.record.extract.records = position;
         await ctx.artifacts.write(record.kind, record.data);
@@ -67,6 +74,7 @@ function extractContext(ctx: RunContext): ExtractContext {
       ctx.record.extract.apiCalls = p.apiCalls;
       ctx.record.progress();
     },
+    scrubber: ctx.scrubber,
   };
 }
 

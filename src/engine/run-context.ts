@@ -7,6 +7,7 @@ import type { Cursors, RecordKind } from '../model/records.js';
 import type { Connector, Task } from '../model/resources.js';
 import { keyOf, namespaceOf } from '../model/resources.js';
 import type { Target } from '../targets/types.js';
+import { SecretScrubber } from '../transport/scrub.js';
 import { ArtifactWriter } from './artifacts.js';
 import { prepareCache } from './cache-policy.js';
 import { DeferredRecords } from './deferred-records.js';
@@ -38,6 +39,8 @@ export interface RunContext {
   /** Kinds read in full again after ResyncRequired. */
   resynced: Set<RecordKind>;
   deferredDir: string;
+  /** Scrubs credentials from every extracted record before artifacts and cards (record-scrubber.ts). */
+  scrubber: SecretScrubber;
 }
 
 export function openRun(deps: EngineDeps, req: RunRequest): RunContext {
@@ -79,5 +82,6 @@ export function openRun(deps: EngineDeps, req: RunRequest): RunContext {
     incremental,
     cursors: incremental ? { ...deps.cache.meta(taskKey).cursors } : {},
     resynced: new Set(),
+    scrubber: new SecretScrubber(),
   };
 }

@@ -7,13 +7,15 @@ import { setMaxListeners } from 'node:events';
 import { connectorType } from '../connectors/registry.js';
 import type { ActionResult } from '../connectors/types.js';
 import type { Logger } from '../log/logger.js';
+import { parseDuration } from '../model/duration.js';
 import { Refusal } from '../model/errors.js';
 import type { Connector, Task, TaskStatus } from '../model/resources.js';
 import { namespaceOf, refKey } from '../model/resources.js';
 import type { SecretResolver } from '../secrets/resolver.js';
-import type { Idempotency } from '../state/idempotency.js';
+import type { Idempotency, IdempotentOutcome } from '../state/idempotency.js';
 import type { InvocationCounters, InvocationTotals } from '../state/invocation-counters.js';
 import type { StatusStore } from '../state/status-store.js';
+import { callFingerprint } from './fingerprint.js';
 import { parseInvokeRequest } from './invoke-request.js';
 import type { InvocationLimits } from './limits.js';
 import { runTaskActivity } from './run-task-activity.js';
@@ -81,7 +83,7 @@ export class InvocationService {
     namespace: string,
     name: string,
     body: unknown,
-    call: { caller: string; idempotencyKey?: string; signal?: AbortSignal },
+    call: { caller: string; idempotencyKey?: string; replay?: 'force'; signal?: AbortSignal },
   ): Promise<InvokeAnswer> {
     const key = refKey(namespace, name);
     const { task, connector } = this.invocable(key, namespace, name);
@@ -97,7 +99,18 @@ export class InvocationService {
       }
     };
     const ikey = call.idempotencyKey;
-    const outcome = ikey ? await this.opts.idempotency.once(key, ikey, work) : { ...(await work()), replayed: false };
+    const outcome: IdempotentOutcome = ikey
+      ? await this.opts.idempotency.once(
+          {
+            task: key,
+            key: ikey,
+            fingerprint: callFingerprint(request),
+            force: call.replay === 'force',
+            waitMs: eventTimeoutMs(task),
+          },
+          work,
+        )
+      : { ...(await work()), replayed: false };
     const result = outcome.body as InvokeAnswer['body'];
     this.opts.log.info(
       {
@@ -108,15 +121,12 @@ export class InvocationService {
         state: result.state,
         statusCode: result.statusCode,
         durationMs: result.durationMs,
-        ...(ikey ? { idempotent: true, replayed: outcome.replayed } : {}),
+        ...(ikey ? { idempotent: true, replayed: outcome.replayed, forced: call.replay === 'force' } : {}),
+        ...(outcome.notStored ? { resultNotStored: outcome.notStored } : {}),
       },
-      `${request.activity} on ${key} by ${call.caller}: ${result.state}${result.statusCode ? ` (upstream ${result.statusCode})` : ''}${outcome.replayed ? ', replayed from the first call' : ''}`,
+      `${request.activity} on ${key} by ${call.caller}: ${result.state}${result.statusCode ? ` (upstream ${result.statusCode})` : ''}${outcome.replayed ? ', replayed from the first call' : ''}${outcome.notStored ? `; its result was not stored for retries (${outcome.notStored})` : ''}`,
     );
-    return {
-      status: outcome.status,
-      body: result,
-      headers: outcome.replayed ? { 'idempotent-replayed': 'true' } : undefined,
-    };
+    return { status: outcome.status, body: result, headers: answerHeaders(outcome) };
   }
 
   /** The task and connector if the task may be invoked now; else the Refusal that says why not. */
@@ -253,6 +263,29 @@ export class InvocationService {
     clearInterval(this.timer);
     await this.flush();
   }
+}
+
+/** The task's event timeout: the longest a repeat waits for a first attempt running on another replica. */
+function eventTimeoutMs(task: Task): number {
+  try {
+    return parseDuration(task.spec.event?.timeout ?? '30s');
+  } catch {
+    return 30_000;
+  }
+}
+
+/**
+ * `Idempotent-Replayed: true` on a replay; `Provisio-Warning` when the answer could not be stored for retries
+ * (ADR 0007): the caller has the answer, but a retry with the same key may not get it.
+ */
+function answerHeaders(outcome: IdempotentOutcome): Record<string, string> | undefined {
+  if (outcome.replayed) return { 'idempotent-replayed': 'true' };
+  if (outcome.notStored) {
+    return {
+      'provisio-warning': `result not stored: ${outcome.notStored}`.replace(/[^\x20-\x7e]/g, ' ').slice(0, 300),
+    };
+  }
+  return undefined;
 }
 
 function pickTimes(t: { lastTime?: string; lastError?: string }): { lastTime?: string; lastError?: string } {

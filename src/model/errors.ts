@@ -72,9 +72,11 @@ export class ResyncRequired extends ProvisioError {
 export type RefusalKind =
   | 'invalid' // the request itself is wrong: 400
   | 'notFound' // 404
-  | 'conflict' // the resource cannot do this now (invalid, suspended, wrong usage): 409
+  | 'conflict' // the resource cannot do this now (invalid, suspended, wrong usage; an outcome unknown): 409
+  | 'mismatch' // the request contradicts an earlier one (an Idempotency-Key reused for another call): 422
   | 'busy' // a per-task limit: 429
-  | 'overloaded'; // the process-wide limit: 503
+  | 'overloaded' // the process-wide limit: 503
+  | 'unavailable'; // a store the request needs cannot be reached (shared idempotency in Redis): 503
 
 /** A request refused before any upstream was called; safe to retry as `retryAfterSeconds` says. */
 export class Refusal extends ProvisioError {
@@ -83,7 +85,7 @@ export class Refusal extends ProvisioError {
     message: string,
     readonly retryAfterSeconds?: number,
   ) {
-    super(message, kind, kind === 'busy' || kind === 'overloaded');
+    super(message, kind, kind === 'busy' || kind === 'overloaded' || kind === 'unavailable');
   }
 }
 

@@ -48,8 +48,10 @@ export const REFUSAL_STATUS: Readonly<Record<RefusalKind, number>> = {
   invalid: 400,
   notFound: 404,
   conflict: 409,
+  mismatch: 422,
   busy: 429,
   overloaded: 503,
+  unavailable: 503,
 };
 
 /** Seconds a `busy` or `overloaded` refusal that does not say otherwise asks the caller to wait. */

@@ -11,10 +11,16 @@ export function mountInvokeApi(server: HttpServer, service: InvocationService): 
     '/api/v1/namespaces/{ns}/tasks/{name}/invoke',
     true,
     async ({ req, res, params, caller, body }) => {
-      const raw = req.headers['idempotency-key'];
-      const idempotencyKey = Array.isArray(raw) ? raw[0] : raw;
+      const idempotencyKey = header(req.headers['idempotency-key']);
       if (idempotencyKey !== undefined && (idempotencyKey === '' || idempotencyKey.length > MAX_IDEMPOTENCY_KEY)) {
         throw new Refusal('invalid', `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY} characters`);
+      }
+      const replay = header(req.headers['idempotency-replay']);
+      if (replay !== undefined && replay.trim().toLowerCase() !== 'force') {
+        throw new Refusal('invalid', 'Idempotency-Replay takes one value: force');
+      }
+      if (replay !== undefined && idempotencyKey === undefined) {
+        throw new Refusal('invalid', 'Idempotency-Replay: force needs an Idempotency-Key (the call to replay)');
       }
       const type = String(req.headers['content-type'] ?? '');
       if (!/^application\/json\b/i.test(type))
@@ -28,9 +34,12 @@ export function mountInvokeApi(server: HttpServer, service: InvocationService): 
       const answer = await service.invoke(params.ns, params.name, await body(), {
         caller: caller ?? 'anonymous',
         idempotencyKey,
+        replay: replay === undefined ? undefined : 'force',
         signal: gone.signal,
       });
       return { status: answer.status, body: answer.body, headers: answer.headers };
     },
   );
 }
+
+const header = (raw: string | string[] | undefined): string | undefined => (Array.isArray(raw) ? raw[0] : raw);

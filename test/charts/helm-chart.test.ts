@@ -517,6 +517,41 @@ describe('helm template: other settings', () => {
     expect(one(objects, 'PodDisruptionBudget').spec.maxUnavailable).toBe(1);
   });
 
+  it('runs a Redis with AOF persistence for the shared state with state.redis.deploy, apart from the controller', () => {
+    expect(
+      ofKind(
+        render([{ replicaCount: 2, state: { backend: 'redis', redis: { url: 'redis://r:6379' } } }]),
+        'StatefulSet',
+      ),
+    ).toEqual([]);
+    const objects = render([{ replicaCount: 2, state: { backend: 'redis', redis: { deploy: { enabled: true } } } }]);
+    const redis = one(objects, 'StatefulSet', 'provisio-redis');
+    const c = redis.spec.template.spec.containers[0];
+    expect(c.image).toBe('redis:7.4-alpine');
+    expect(c.args).toEqual(['--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', '/data']);
+    expect(c.volumeMounts).toEqual([{ name: 'data', mountPath: '/data' }]);
+    expect(redis.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('1Gi');
+    // The controllers reach it by its Service, through the Secret the chart writes.
+    expect(one(objects, 'Service', 'provisio-redis').spec.ports).toEqual([
+      { name: 'redis', port: 6379, targetPort: 'redis' },
+    ]);
+    const secret = one(objects, 'Secret', 'provisio-redis');
+    expect(secret.stringData).toEqual({ url: 'redis://provisio-redis.provisio-system.svc:6379/0' });
+    expect(container(objects).env).toContainEqual({
+      name: 'PROVISIO_REDIS_URL',
+      valueFrom: { secretKeyRef: { name: 'provisio-redis', key: 'url' } },
+    });
+    // The controller's selectors never match the Redis pod, nor the Redis selector a controller pod.
+    const controllerSelector = one(objects, 'Deployment').spec.selector.matchLabels as Record<string, string>;
+    const redisPod = redis.spec.template.metadata.labels as Record<string, string>;
+    expect(Object.entries(controllerSelector).every(([k, v]) => redisPod[k] === v)).toBe(false);
+    const both = template([
+      { state: { backend: 'redis', redis: { url: 'redis://r:6379', deploy: { enabled: true } } } },
+    ]);
+    expect(both.status).not.toBe(0);
+    expect(both.stderr).toContain('state.redis.deploy.enabled runs a Redis with this release, but state.redis.url');
+  });
+
   it('uses an emptyDir for the file state when persistence is off', () => {
     const objects = render([{ persistence: { enabled: false } }]);
     expect(ofKind(objects, 'PersistentVolumeClaim')).toEqual([]);

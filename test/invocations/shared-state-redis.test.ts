@@ -1,7 +1,7 @@
 /**
  * Two replicas serving the event endpoint with shared state in a real Redis (`--redis`): an Idempotency-Key
  * retry that reaches the other replica gets the first result and never calls the upstream twice, even when
- * both arrive at once; a key whose first caller died is taken over after its marker expires; invocation
+ * both arrive at once; a key whose first caller died answers 409 until a caller forces a new call; invocation
  * counts add up across replicas. The Redis password never appears in logs or errors.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -123,17 +123,24 @@ describe('state shared in Redis between replicas', () => {
     expect([x.replayed, y.replayed].filter((v) => v === 'true')).toHaveLength(1);
   });
 
-  it('takes over a key whose first caller died once its marker expires', async () => {
-    // What a replica killed mid-call leaves behind: the pending marker, with an expiry.
-    await redis.client.set(`provisio:idempotency:${TASK}:create-ada-3`, 'pending:dead-replica', 'PX', 500);
-    const started = Date.now();
+  it('answers 409 for a key whose first caller died (no heartbeat), and calls again only when forced', async () => {
+    // What a replica of an earlier version killed mid-call leaves behind: a pending marker without a heartbeat.
+    await redis.client.set(`provisio:idempotency:${TASK}:create-ada-3`, 'pending:dead-replica', 'PX', 60_000);
     const answer = await invoke(replicas[1], CALL, 'create-ada-3');
-    expect(answer.body).toMatchObject({ state: 'Completed', statusCode: 201 });
-    expect(answer.replayed).toBeUndefined(); // it waited for the dead caller's marker to expire, then ran it
-    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+    expect(answer.status).toBe(409);
+    expect(answer.body.error).toMatch(/^outcome unknown: the first attempt was interrupted/);
+    expect(upstreamPosts()).toBe(0);
+    const forced = await postInvoke(
+      `http://127.0.0.1:${replicas[1].address!.port}`,
+      { namespace: 'iga', name: 'hr-users' },
+      TOKEN,
+      CALL,
+      { 'idempotency-key': 'create-ada-3', 'idempotency-replay': 'force' },
+    );
+    expect(forced.body).toMatchObject({ state: 'Completed', statusCode: 201 });
     expect(upstreamPosts()).toBe(1);
     const again = await invoke(replicas[0], CALL, 'create-ada-3');
-    expect(again.body).toEqual(answer.body);
+    expect(again.body).toEqual(forced.body);
     expect(upstreamPosts()).toBe(1);
   });
 

@@ -44,8 +44,10 @@ describe('refusal → HTTP status', () => {
     ['invalid', 400, undefined],
     ['notFound', 404, undefined],
     ['conflict', 409, undefined],
+    ['mismatch', 422, undefined],
     ['busy', 429, '1'],
     ['overloaded', 503, '1'],
+    ['unavailable', 503, '1'],
   ] as const)('%s answers %i (Retry-After %s)', async (kind, status, retryAfter) => {
     expect(REFUSAL_STATUS[kind]).toBe(status);
     const r = await get(`/refuse/${kind}`);

@@ -221,6 +221,9 @@ const CORPUS: Record<string, string[]> = {
   '75-inline-credential-in-task-headers.yaml': [
     '31:17 spec.source.rest.headers.X-Session-Token header "X-Session-Token" holds a credential written inline; secrets are never written in resources: remove the header and, on the task\'s Connector, set auth: {type: header, headerName: X-Session-Token, secretRef: {name: <secret>}} and put the header value under key value in that Secret',
   ],
+  '76-encoded-dot-segments-in-event-query.yaml': [
+    '24:12 spec.event.query contains %2F (an encoded "/") in its path; an encoded dot or slash can lead out of the connector\'s base path once a server decodes it (such as /..%2f..%2foauth/token): write the path plainly',
+  ],
 };
 
 /** The credentials the fixtures write inline: no finding may repeat them. */

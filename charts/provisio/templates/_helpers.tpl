@@ -105,6 +105,28 @@ state.redis.url.
 {{- end }}
 
 {{/*
+The Redis this release runs (state.redis.deploy): its name, and "true" when it is deployed.
+*/}}
+{{- define "provisio.redisName" -}}
+{{- printf "%s-redis" (include "provisio.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- /* Its own selector labels: the controller's selectors (Deployment, Service, PDB) must never match it. */}}
+{{- define "provisio.redisSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "provisio.name" . }}-redis
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+{{- define "provisio.redisLabels" -}}
+helm.sh/chart: {{ include "provisio.chart" . }}
+{{ include "provisio.redisSelectorLabels" . }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: provisio
+app.kubernetes.io/component: redis
+{{- end }}
+{{- define "provisio.redisDeployed" -}}
+{{- if and (eq .Values.state.backend "redis") .Values.state.redis.deploy.enabled }}true{{ end }}
+{{- end }}
+
+{{/*
 Key of the Redis URL in that Secret.
 */}}
 {{- define "provisio.redisSecretKey" -}}
@@ -127,8 +149,11 @@ The schema (values.schema.json) has already checked types and enums.
 {{- fail (printf "replicaCount is %d, but state.backend \"file\" (embedded SQLite on one volume) supports only 1 replica: set replicaCount: 1, or state.backend: redis with state.redis.url or state.redis.existingSecret" (int .Values.replicaCount)) }}
 {{- end }}
 {{- if eq .Values.state.backend "redis" }}
-{{- if and (not .Values.state.redis.url) (not .Values.state.redis.existingSecret) }}
-{{- fail "state.backend is \"redis\": set state.redis.existingSecret (a Secret holding the Redis URL under state.redis.key) or state.redis.url" }}
+{{- if and (not .Values.state.redis.url) (not .Values.state.redis.existingSecret) (not .Values.state.redis.deploy.enabled) }}
+{{- fail "state.backend is \"redis\": set state.redis.existingSecret (a Secret holding the Redis URL under state.redis.key) or state.redis.url, or state.redis.deploy.enabled: true to run one with this release" }}
+{{- end }}
+{{- if and .Values.state.redis.deploy.enabled (or .Values.state.redis.url .Values.state.redis.existingSecret) }}
+{{- fail "state.redis.deploy.enabled runs a Redis with this release, but state.redis.url or state.redis.existingSecret names another: keep one of them" }}
 {{- end }}
 {{- if and .Values.state.redis.url .Values.state.redis.existingSecret }}
 {{- fail "state.redis.url and state.redis.existingSecret are both set: keep one of them" }}

@@ -27,7 +27,7 @@ export async function createAuthenticator(auth: RestAuth | undefined, deps: Auth
   if (!auth.secretRef) throw new ExtractError(`spec.rest.auth.secretRef is required for auth type ${auth.type}`);
   const secretName = auth.secretRef.name;
   const secret = await deps.secrets.get(deps.namespace, secretName);
-  for (const value of Object.values(secret)) deps.scrubber.add(value);
+  deps.scrubber.addSecretData(secret);
   const key = (k: string): string => {
     const v = secret[k];
     if (v === undefined) throw new SecretNotFoundError(deps.namespace, secretName, k);

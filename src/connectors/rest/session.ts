@@ -46,7 +46,7 @@ export interface RestSession {
 }
 
 export async function openSession(ctx: SessionContext, options: SessionOptions): Promise<RestSession> {
-  const scrubber = new SecretScrubber();
+  const scrubber = ctx.scrubber ?? new SecretScrubber();
   const rest = restBlock(ctx.connector);
   let baseUrl: URL;
   try {

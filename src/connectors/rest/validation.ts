@@ -3,7 +3,9 @@
  * written inline (in headers or in a URL's user info) and subquery templates. Messages never repeat a
  * credential's value.
  */
+
 import type { Connector, Task } from '../../model/resources.js';
+import { eventQueryFindings } from '../kit/event-call/validate-query.js';
 import type { TypeFinding } from '../types.js';
 
 type Path = Array<string | number>;
@@ -139,5 +141,6 @@ export function validateRestTask(task: Task): TypeFinding[] {
     out.push(...inlineHeaderFindings(source.headers, [...at, 'headers'], 'task'));
   }
   if (isMap(spec.event)) out.push(...inlineHeaderFindings(spec.event.headers, ['spec', 'event', 'headers'], 'task'));
+  out.push(...eventQueryFindings(task));
   return out;
 }

@@ -4,6 +4,7 @@
  * (actions/: createUser, updateUser, activate/deactivateUser, deleteUser, add/removeUserFromGroups,
  * createGroup, deleteGroup, restCall).
  */
+import { eventQueryFindings } from '../kit/event-call/validate-query.js';
 import { connectorSecretRefs } from '../secret-refs.js';
 import type { ConnectorType } from '../types.js';
 import { closeScimActionSessions, evictScimActionSession, scimActions } from './actions/index.js';
@@ -21,6 +22,7 @@ export const scimConnector: ConnectorType = {
   incremental: true,
   mappingsTypes: ['identityAndAccess', 'identity', 'access'],
   secretRefs: connectorSecretRefs('scim'),
+  validateTask: (task) => eventQueryFindings(task),
   extract: (ctx) => extractScim(ctx),
   checkConnection: (ctx) => checkScimConnection(ctx),
   actions: scimActions,

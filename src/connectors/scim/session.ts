@@ -33,7 +33,7 @@ export interface ScimSession {
 }
 
 export async function openScimSession(ctx: SessionContext, options: ScimRuntimeOptions = {}): Promise<ScimSession> {
-  const scrubber = new SecretScrubber();
+  const scrubber = ctx.scrubber ?? new SecretScrubber();
   const scim = scimBlock(ctx.connector);
   const baseUrl = scimBaseUrl(scim);
   const scope = await openSessionScope(scim, ctx, { scrubber, system: 'SCIM' });
@@ -71,7 +71,7 @@ export async function openScimSession(ctx: SessionContext, options: ScimRuntimeO
 async function scimAuth(scim: ScimConnector, ctx: SessionContext, scrubber: SecretScrubber): Promise<Authenticator> {
   const name = scim.auth.secretRef.name;
   const secret = await ctx.secrets.get(ctx.namespace, name);
-  for (const value of Object.values(secret)) scrubber.add(value);
+  scrubber.addSecretData(secret);
   const key = (k: string): string => {
     const v = secret[k];
     if (v === undefined) throw new SecretNotFoundError(ctx.namespace, name, k);

@@ -116,8 +116,21 @@ describe('SSRF: call URLs off the connector are refused and nothing is sent', ()
       () => '/../../admin',
       () => `input.url resolves to /admin, outside the connector's base path /api/${CREDENTIALS}`,
     ],
-    ['%2e%2e out of the base path', () => '/%2e%2e/%2e%2e/admin', /^input\.url resolves to \/admin, outside/],
-    ['mixed .%2E out of the base path', () => '/.%2E/%2E./admin', /^input\.url resolves to \/admin, outside/],
+    [
+      '%2e%2e out of the base path',
+      () => '/%2e%2e/%2e%2e/admin',
+      /^input\.url contains %2e \(an encoded "\."\) in its path/,
+    ],
+    [
+      'mixed .%2E out of the base path',
+      () => '/.%2E/%2E./admin',
+      /^input\.url contains %2E \(an encoded "\."\) in its path/,
+    ],
+    [
+      '..%2f out of the base path',
+      () => '/..%2f..%2foauth/token',
+      /^input\.url contains %2f \(an encoded "\/"\) in its path/,
+    ],
     ['absolute URL outside the base path', () => `${api.url}/admin/x`, /^input\.url resolves to \/admin\/x, outside/],
     ['base path as a prefix of another path', () => `${api.url}/apix/x`, /^input\.url resolves to \/apix\/x, outside/],
     ['absolute URL with ..', () => `${api.url}/api/../admin`, /^input\.url resolves to \/admin, outside/],
@@ -163,6 +176,14 @@ describe('SSRF: call URLs off the connector are refused and nothing is sent', ()
     const result = await restCall(ctxFor(), { method: 'GET', url: '/users/$id$' }, { id: '../../admin' });
     expect(api.requests[0].url).toBe('/api/users/..%2F..%2Fadmin');
     expect(result.response).toEqual({ id: '../../admin' });
+  });
+
+  it('a task query with encoded dots or slashes is refused at invoke, naming spec.event.query', async () => {
+    for (const query of ['/users/..%2f..%2foauth/token', '/users/%2E%2E/admin']) {
+      const message = await refusal(ctxFor({ query }), { method: 'GET', url: '/1' });
+      expect(message).toMatch(/^spec\.event\.query contains %2[fE] \(an encoded "[./]"\) in its path; /);
+    }
+    expect(api.requests).toHaveLength(0);
   });
 
   it('an absolute task query off the origin is refused naming spec.event.query', async () => {

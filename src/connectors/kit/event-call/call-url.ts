@@ -5,6 +5,9 @@
  * refused rather than "repaired": user info, other hosts, ports or schemes, scheme-relative URLs, backslashes,
  * whitespace and control characters (which URL parsers drop or reinterpret), and `..` / `%2e%2e` segments that
  * climb out of the base path. The WHATWG parser normalizes first, so the check sees what undici will send.
+ * Encoded dots and slashes (`%2e`, `%2f`) in the path of a template as written are refused outright: a server or
+ * proxy behind the connector may decode them after our check (`/..%2f..%2foauth/token`). Values substituted from
+ * `data` are encoded afterwards and stay data.
  */
 import { InvalidInvocationError } from '../../types.js';
 
@@ -27,8 +30,27 @@ export function urlBase(base: URL): UrlBase {
   return { base, basePath: base.pathname.replace(TRAILING_SLASHES, '') };
 }
 
+const ENCODED_DOT_OR_SLASH = /%2e|%2f/i;
+
+/**
+ * The problem with encoded dots or slashes in the path of a URL template as written (the query string and
+ * fragment may carry them: they are values there), or undefined. Shared by validation and invocation.
+ */
+export function encodedPathProblem(text: string, field: string): string | undefined {
+  const path = text.split(/[?#]/, 1)[0];
+  const found = ENCODED_DOT_OR_SLASH.exec(path);
+  if (!found) return undefined;
+  const what = found[0].toLowerCase() === '%2e' ? '"."' : '"/"';
+  return (
+    `${field} contains ${found[0]} (an encoded ${what}) in its path; an encoded dot or slash can lead out of ` +
+    "the connector's base path once a server decodes it (such as /..%2f..%2foauth/token): write the path plainly"
+  );
+}
+
 /** Checks a URL template as written (before substitution, whose values are percent-encoded anyway). */
 export function checkUrlText(text: string, field: string, { base }: UrlBase): void {
+  const encoded = encodedPathProblem(text, field);
+  if (encoded) throw new InvalidInvocationError(encoded);
   if (BACKSLASH.test(text)) {
     throw new InvalidInvocationError(`${field} must not contain a backslash; URL parsers read it as a slash`);
   }

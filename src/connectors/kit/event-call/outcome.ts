@@ -2,11 +2,11 @@
  * What a workflow gets back from a restCall (digest §4.9; shared by the REST and SCIM types): the upstream body for its response attribute (JSON when
  * it is JSON, else text, null when empty), and for failures one readable line, `PATCH /users/42 answered
  * 404 Not Found: user 42 not found`, with the API's own error message pulled out of the usual JSON shapes.
- * Every text passes the session's scrubber: APIs like to echo the credentials they refused.
+ * Every text and every response passes the session's scrubber: APIs like to echo the credentials they were sent.
  */
 import { STATUS_CODES } from 'node:http';
 import type { HttpResponse } from '../../../transport/http-client.js';
-import { excerpt } from '../../../transport/scrub.js';
+import { excerpt, scrubValue } from '../../../transport/scrub.js';
 
 /** What the upstream answered to a call. */
 export type CallAnswer = Pick<HttpResponse, 'status' | 'headers' | 'body'>;
@@ -74,10 +74,20 @@ export function statusException(
 }
 
 /**
- * The response of a failed call, scrubbed of secret values. Completed calls return the body verbatim: it is
- * data, and a secret that happens to equal a value in it (a user name) must not corrupt it.
+ * The response of a call, failed or completed, scrubbed of every secret value of the connector (ADR 0007: an
+ * upstream that echoes the bearer token or the Basic value in a 2xx body must not hand it to the workflow, the
+ * idempotency store or the logs). The value is parsed first and its strings scrubbed, so the JSON stays intact.
  */
 export function scrubbedResponse(answer: CallAnswer, scrub: (t: string) => string): unknown {
-  const text = scrub(answer.body);
-  return responseValue(text === answer.body ? answer : { ...answer, body: text });
+  return scrubValue(responseValue(answer), scrub);
+}
+
+/** An activity's result with its response and exception scrubbed (for activities that build their own). */
+export function scrubbedResult<T extends { response: unknown; exception: string | null }>(
+  result: T,
+  scrub: (t: string) => string,
+): T {
+  const response = scrubValue(result.response, scrub);
+  const exception = result.exception === null ? null : scrub(result.exception);
+  return response === result.response && exception === result.exception ? result : { ...result, response, exception };
 }

@@ -23,7 +23,7 @@ import {
 } from '../../../transport/http-client.js';
 import { callUrl, checkUrlText } from '../../kit/event-call/call-url.js';
 import { type CallInput, readInput } from '../../kit/event-call/input.js';
-import { responseValue, scrubbedResponse, statusException } from '../../kit/event-call/outcome.js';
+import { scrubbedResponse, statusException } from '../../kit/event-call/outcome.js';
 import {
   bodyTemplateIsJson,
   DotSegmentError,
@@ -146,7 +146,12 @@ async function exchange(
     const scrub = (t: string): string => session.scrubber.scrub(t);
     if (answer.status >= 200 && answer.status < 400) {
       ctx.log.debug({ request: what, status: answer.status, ms }, 'REST call');
-      return { state: 'Completed', statusCode: answer.status, response: responseValue(answer), exception: null };
+      return {
+        state: 'Completed',
+        statusCode: answer.status,
+        response: scrubbedResponse(answer, scrub),
+        exception: null,
+      };
     }
     return logged(
       ctx,

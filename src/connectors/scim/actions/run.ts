@@ -18,6 +18,7 @@ import {
   TLS_CODE,
 } from '../../../transport/http-client.js';
 import { excerpt } from '../../../transport/scrub.js';
+import { scrubbedResult } from '../../kit/event-call/outcome.js';
 import { isRecord } from '../../kit/markers.js';
 import { type ActionContext, type ActionResult, InvalidInvocationError } from '../../types.js';
 import { AUTH_HINT, scimError } from '../api.js';
@@ -185,7 +186,8 @@ export async function activity(
 ): Promise<ActionResult> {
   const run = new ActivityRun(ctx);
   try {
-    return await body(run);
+    // Whatever the SCIM server answered, scrubbed of the connector's secrets (an echoed Authorization value).
+    return scrubbedResult(await body(run), (t) => run.scrub(t));
   } catch (e) {
     return run.failed(e);
   } finally {
