@@ -4,6 +4,7 @@ import type { ResourceView } from '../controller/status-view.js';
 import type { Condition, TaskRunSummary } from '../model/resources.js';
 import { age, type OutputFormat, render, table } from './output.js';
 import { findResource, listResources, type SourceOptions } from './resource-client.js';
+import { runDuration, runFailureReason } from './run-columns.js';
 
 const ready = (v: ResourceView): Condition | undefined =>
   (v.status.conditions as Condition[] | undefined)?.find((c) => c.type === 'Ready');
@@ -66,18 +67,32 @@ export async function getCommand(what: string, name: string | undefined, format:
         String((v.spec.connectorRef as { name?: string })?.name ?? ''),
         String(v.spec.usage ?? ''),
         String(v.status.phase ?? '-'),
-        v.spec.usage === 'event'
-          ? invocationsCell(v.status.invocations)
-          : run
-            ? `${runResult(run)} ${when(run.startTime)}`
-            : '-',
+        // Extract and load apart, as the seeds' list shows them.
+        run?.extract?.status ?? '-',
+        run?.load?.status ?? '-',
+        v.spec.usage === 'event' ? invocationsCell(v.status.invocations) : run ? when(run.startTime) : '-',
         until(v.status.nextRunTime),
         ready(v)?.status ?? 'Unknown',
         message(v),
       ];
     });
     console.log(
-      table(['NAMESPACE', 'NAME', 'CONNECTOR', 'USAGE', 'PHASE', 'LAST RUN', 'NEXT RUN', 'READY', 'MESSAGE'], rows),
+      table(
+        [
+          'NAMESPACE',
+          'NAME',
+          'CONNECTOR',
+          'USAGE',
+          'PHASE',
+          'EXTRACT',
+          'LOAD',
+          'LAST RUN',
+          'NEXT RUN',
+          'READY',
+          'MESSAGE',
+        ],
+        rows,
+      ),
     );
   }
 }
@@ -94,6 +109,7 @@ async function getRuns(task: string | undefined, format: OutputFormat, opts: Sou
     r.id ?? '',
     r.trigger ?? '',
     r.startTime ?? '',
+    runDuration(r),
     r.extract?.status ?? '',
     String(r.extract?.records ?? 0),
     r.load?.status ?? '',
@@ -102,6 +118,7 @@ async function getRuns(task: string | undefined, format: OutputFormat, opts: Sou
     String(r.load?.unchanged ?? 0),
     String(r.load?.deleted ?? 0),
     String(r.load?.failed ?? 0),
+    runFailureReason(r),
   ]);
   console.log(
     table(
@@ -109,6 +126,7 @@ async function getRuns(task: string | undefined, format: OutputFormat, opts: Sou
         'ID',
         'TRIGGER',
         'START',
+        'DURATION',
         'EXTRACT',
         'RECORDS',
         'LOAD',
@@ -117,6 +135,7 @@ async function getRuns(task: string | undefined, format: OutputFormat, opts: Sou
         'UNCHANGED',
         'DELETED',
         'NOT LOADED',
+        'REASON',
       ],
       rows,
     ),

@@ -150,7 +150,7 @@ describe('reading the state of a finished --once', () => {
     });
   });
 
-  it('get tasks prints the table: phase, last run, next run, readiness and why not', async () => {
+  it('get tasks prints the table: phase, extract and load apart, last run, next run, readiness and why not', async () => {
     const r = await cli(['get', 'tasks', ...src()]);
     expect(r.code).toBe(0);
     const [header, broken, employees] = lines(r.stdout);
@@ -160,6 +160,8 @@ describe('reading the state of a finished --once', () => {
       'CONNECTOR',
       'USAGE',
       'PHASE',
+      'EXTRACT',
+      'LOAD',
       'LAST RUN',
       'NEXT RUN',
       'READY',
@@ -175,7 +177,9 @@ describe('reading the state of a finished --once', () => {
       'hr-api',
       'scheduled',
       'Idle',
-      expect.stringMatching(/^ExtractFailed \d+s ago$/),
+      'Failed',
+      'Skipped',
+      expect.stringMatching(/^\d+s ago$/),
       inNextBroken,
       'False',
       `ExtractFailed: run ${failed.id}: ${BROKEN}`,
@@ -186,18 +190,29 @@ describe('reading the state of a finished --once', () => {
       'hr-api',
       'scheduled',
       'Idle',
-      expect.stringMatching(/^Succeeded \d+s ago$/),
+      'Succeeded',
+      'Succeeded',
+      expect.stringMatching(/^\d+s ago$/),
       inNext,
       'True',
     ]);
   });
 
-  it('get connectors shows the health of the connector', async () => {
+  it('get connectors shows the health of the connector and, when a task fails, which one and why', async () => {
     const r = await cli(['get', 'connectors', ...src()]);
     expect(r.code).toBe(0);
     expect(lines(r.stdout).map(cells)).toEqual([
       ['NAMESPACE', 'NAME', 'TYPE', 'HEALTH', 'SCHEDULED', 'EVENT', 'READY', 'MESSAGE'],
-      ['iga', 'hr-api', 'rest', 'Degraded', '2', '0', 'True'],
+      [
+        'iga',
+        'hr-api',
+        'rest',
+        'Degraded',
+        '2',
+        '0',
+        'False',
+        `Degraded: 1 of 2 scheduled tasks failed its last run; hr-broken: ExtractFailed: run ${failed.id}: ${BROKEN}`,
+      ],
     ]);
   });
 
@@ -229,7 +244,7 @@ describe('reading the state of a finished --once', () => {
     ]);
   });
 
-  it('get runs lists the runs of a task', async () => {
+  it('get runs lists the runs of a task, with their duration and why a run failed', async () => {
     const r = await cli(['get', 'runs', 'hr-broken', ...src()]);
     expect(r.code).toBe(0);
     expect(lines(r.stdout).map(cells)).toEqual([
@@ -237,6 +252,7 @@ describe('reading the state of a finished --once', () => {
         'ID',
         'TRIGGER',
         'START',
+        'DURATION',
         'EXTRACT',
         'RECORDS',
         'LOAD',
@@ -245,8 +261,23 @@ describe('reading the state of a finished --once', () => {
         'UNCHANGED',
         'DELETED',
         'NOT LOADED',
+        'REASON',
       ],
-      [failed.id, 'manual', failed.startTime, 'Failed', '0', 'Skipped', '0', '0', '0', '0', '0'],
+      [
+        failed.id,
+        'manual',
+        failed.startTime,
+        expect.stringMatching(/^\d+ms$|^\d+\.\ds$/),
+        'Failed',
+        '0',
+        'Skipped',
+        '0',
+        '0',
+        '0',
+        '0',
+        '0',
+        `ExtractFailed: ${BROKEN}`,
+      ],
     ]);
   });
 
