@@ -52,6 +52,7 @@ export async function startListener(
 ): Promise<Listener> {
   const { log } = parts;
   const server = new HttpServer({ log, auth: opts.auth, metrics: opts.metrics });
+  opts.metrics.observeResources(parts);
   mountStatusApi(server, parts);
   mountInvokeApi(server, parts.invocations);
   const address: AddressInfo = await server.listen(opts.listen);
