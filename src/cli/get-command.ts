@@ -2,6 +2,7 @@
 import { stringify } from 'yaml';
 import type { ResourceView } from '../controller/status-view.js';
 import type { Condition, TaskRunSummary } from '../model/resources.js';
+import { eventsSection } from './events-section.js';
 import { age, type OutputFormat, render, table } from './output.js';
 import { findResource, listResources, type SourceOptions } from './resource-client.js';
 import { runDuration, runFailureReason } from './run-columns.js';
@@ -202,6 +203,7 @@ export async function describeCommand(what: string, name: string, opts: SourceOp
       lines.push(`  ${f.severity}: ${f.file}:${f.line}:${f.col}  ${f.field}  ${f.message}`);
     }
   }
+  lines.push(...(await eventsSection(v, opts)));
   console.log(lines.join('\n'));
 }
 

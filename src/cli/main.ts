@@ -174,6 +174,22 @@ export function buildProgram(): Command {
   }
 
   program
+    .command('logs')
+    .description("a task's recent log lines from the running controller")
+    .argument('<task>', 'NAME or NAMESPACE/NAME')
+    .option('--run <id>', 'only the lines of this run')
+    .option('-f, --follow', 'keep printing new lines until interrupted')
+    .option('--server <url>', 'the controller (default $PROVISIO_SERVER or http://127.0.0.1:8080)')
+    .option('-n, --namespace <ns>', 'namespace', 'default')
+    .action(async (task: string, opts) => {
+      const { logsCommand } = await import('./logs-command.js');
+      process.exitCode = await logsCommand(task, {
+        ...opts,
+        server: opts.server ?? process.env.PROVISIO_SERVER ?? 'http://127.0.0.1:8080',
+      });
+    });
+
+  program
     .command('crds')
     .description('print the CustomResourceDefinitions')
     .action(() => {

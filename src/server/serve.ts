@@ -17,6 +17,7 @@ import { TokenAuth } from './auth.js';
 import { HttpServer } from './http-server.js';
 import { mountInvokeApi } from './invoke-api.js';
 import { Metrics } from './metrics.js';
+import { mountObservabilityApi } from './observability-api.js';
 import { mountStatusApi } from './status-api.js';
 
 export interface ServeOptions extends Omit<RuntimeOptions, 'serve' | 'metrics'> {
@@ -54,6 +55,7 @@ export async function startListener(
   const server = new HttpServer({ log, auth: opts.auth, metrics: opts.metrics });
   opts.metrics.observeResources(parts);
   mountStatusApi(server, parts);
+  mountObservabilityApi(server, parts);
   mountInvokeApi(server, parts.invocations);
   const address: AddressInfo = await server.listen(opts.listen);
   server.ready = true;
