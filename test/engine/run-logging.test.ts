@@ -36,7 +36,10 @@ describe('run logging', () => {
     const capture = captureLogger('info');
     // A clock that moves 4 s every time the run looks at it: progress is due every third look or so.
     let t = Date.parse('2026-12-03T10:00:00Z');
-    const now = () => new Date((t += 4000));
+    const now = () => {
+      t += 4000;
+      return new Date(t);
+    };
     const run = await runTask(
       { ...fx.deps, log: capture.log },
       {
