@@ -238,9 +238,15 @@ describe('reading the state of a finished --once', () => {
       `run ${ok.id}: created 3, updated 0, unchanged 0, marked deleted 0, not loaded 0`,
     ]);
     const hist = out.indexOf('History:');
-    expect(out.slice(hist + 1).map((l) => cells(l.trim()))).toEqual([
+    const events = out.indexOf('Events:');
+    expect(out.slice(hist + 1, events).map((l) => cells(l.trim()))).toEqual([
       ['ID', 'TRIGGER', 'START', 'RESULT', 'RECORDS', 'CREATED', 'UPDATED', 'DELETED'],
       [ok.id, 'manual', ok.startTime, 'Succeeded', '3', '3', '0', '0'],
+    ]);
+    // The run's Events, kept in the state directory by `run --once`, as kubectl describe ends.
+    expect(out.slice(events + 3).map((l) => cells(l.trim()).slice(0, 2))).toEqual([
+      ['Normal', 'RunStarted'],
+      ['Normal', 'Succeeded'],
     ]);
   });
 
