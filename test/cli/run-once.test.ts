@@ -91,7 +91,20 @@ describe('run --once', () => {
       'hr-broken.yaml': taskYaml({ name: 'hr-broken', query: '/broken', template: 'broken' }),
     });
     const r = await cli(['run', '--dir', ws.dir, '--state-dir', ws.stateDir, '--once']);
-    expect(r).toMatchObject({ code: 1, stderr: '' });
+    expect(r.code).toBe(1);
+    // The failed run is the one line at warn or above: at error, with the task, the run and the reason.
+    const logged = lines(r.stderr).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logged).toEqual([
+      expect.objectContaining({
+        level: 50,
+        component: 'controller',
+        task: 'iga/hr-broken',
+        reason: 'ExtractFailed',
+        msg: expect.stringMatching(
+          new RegExp(`^run \\S+ of task iga/hr-broken failed \\(ExtractFailed\\): ${BROKEN.replace(/[()]/g, '\\$&')}$`),
+        ),
+      }),
+    ]);
     expect(r.stdout).toBe(
       `${HEADER}\n` +
         `iga/hr-broken      Failed      0         Skipped     0         0         0           0         0            ${BROKEN}\n` +
