@@ -3,9 +3,11 @@ import { stringify } from 'yaml';
 import type { ResourceView } from '../controller/status-view.js';
 import type { Condition, TaskRunSummary } from '../model/resources.js';
 import { UsageError } from './errors.js';
+import { eventsSection } from './events-section.js';
 import { age, type OutputFormat, render, table } from './output.js';
 import { findResource, listResources, namespaceScope, type SourceOptions } from './resource-client.js';
 import { objectOf } from './resource-object.js';
+import { runDuration, runFailureReason } from './run-columns.js';
 
 const ready = (v: ResourceView): Condition | undefined =>
   (v.status.conditions as Condition[] | undefined)?.find((c) => c.type === 'Ready');
@@ -76,17 +78,28 @@ export async function getCommand(
         String((v.spec.connectorRef as { name?: string })?.name ?? ''),
         String(v.spec.usage ?? ''),
         String(v.status.phase ?? '-'),
-        v.spec.usage === 'event'
-          ? invocationsCell(v.status.invocations)
-          : run
-            ? `${runResult(run)} ${when(run.startTime)}`
-            : '-',
+        // Extract and load apart, as the seeds' list shows them.
+        run?.extract?.status ?? '-',
+        run?.load?.status ?? '-',
+        v.spec.usage === 'event' ? invocationsCell(v.status.invocations) : run ? when(run.startTime) : '-',
         until(v.status.nextRunTime),
         ready(v)?.status ?? 'Unknown',
         message(v),
       ];
     });
-    const headers = ['NAMESPACE', 'NAME', 'CONNECTOR', 'USAGE', 'PHASE', 'LAST RUN', 'NEXT RUN', 'READY', 'MESSAGE'];
+    const headers = [
+      'NAMESPACE',
+      'NAME',
+      'CONNECTOR',
+      'USAGE',
+      'PHASE',
+      'EXTRACT',
+      'LOAD',
+      'LAST RUN',
+      'NEXT RUN',
+      'READY',
+      'MESSAGE',
+    ];
     console.log(opts.wide ? table([...headers, ...WIDE], withWide(rows, views)) : table(headers, rows));
   }
 }
@@ -117,6 +130,7 @@ async function getRuns(task: string | undefined, format: OutputFormat, opts: Sou
     r.id ?? '',
     r.trigger ?? '',
     r.startTime ?? '',
+    runDuration(r),
     r.extract?.status ?? '',
     String(r.extract?.records ?? 0),
     r.load?.status ?? '',
@@ -125,6 +139,7 @@ async function getRuns(task: string | undefined, format: OutputFormat, opts: Sou
     String(r.load?.unchanged ?? 0),
     String(r.load?.deleted ?? 0),
     String(r.load?.failed ?? 0),
+    runFailureReason(r),
   ]);
   console.log(
     table(
@@ -132,6 +147,7 @@ async function getRuns(task: string | undefined, format: OutputFormat, opts: Sou
         'ID',
         'TRIGGER',
         'START',
+        'DURATION',
         'EXTRACT',
         'RECORDS',
         'LOAD',
@@ -140,6 +156,7 @@ async function getRuns(task: string | undefined, format: OutputFormat, opts: Sou
         'UNCHANGED',
         'DELETED',
         'NOT LOADED',
+        'REASON',
       ],
       rows,
     ),
@@ -206,6 +223,7 @@ export async function describeCommand(what: string, name: string, opts: SourceOp
       lines.push(`  ${f.severity}: ${f.file}:${f.line}:${f.col}  ${f.field}  ${f.message}`);
     }
   }
+  lines.push(...(await eventsSection(v, opts)));
   console.log(lines.join('\n'));
 }
 

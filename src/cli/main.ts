@@ -251,6 +251,43 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('plan')
+    .description(
+      'dry run: what a run of the task would create, update, leave, mark deleted and restore; writes nothing',
+    )
+    .argument('<task>', 'NAME or NAMESPACE/NAME')
+    .requiredOption('--dir <path>', 'resource directory')
+    .option('--state-dir <dir>', 'state directory of the controller (its cache and cards are read)', DEFAULT_STATE_DIR)
+    .option('--secrets-dir <dir>', 'secrets directory (<dir>/<name>/<key>); default $PROVISIO_SECRETS_DIR')
+    .option('-n, --namespace <ns>', 'namespace')
+    .addOption(
+      new Option('-o, --output <format>', 'table, wide (with the first keys of each change), json or yaml')
+        .choices(['table', 'wide', 'json', 'yaml'])
+        .default('table'),
+    )
+    .option('--limit <n>', 'keys shown per change with -o wide', (v) => Number.parseInt(v, 10), 10)
+    .action(async (task: string, opts) => {
+      const { planCommand } = await import('./plan-command.js');
+      process.exitCode = await planCommand(task, opts);
+    });
+
+  program
+    .command('logs')
+    .description("a task's recent log lines from the running controller")
+    .argument('<task>', 'NAME or NAMESPACE/NAME')
+    .option('--run <id>', 'only the lines of this run')
+    .option('-f, --follow', 'keep printing new lines until interrupted')
+    .option('--server <url>', 'the controller (default $PROVISIO_SERVER or http://127.0.0.1:8080)')
+    .option('-n, --namespace <ns>', 'namespace', 'default')
+    .action(async (task: string, opts) => {
+      const { logsCommand } = await import('./logs-command.js');
+      process.exitCode = await logsCommand(task, {
+        ...opts,
+        server: opts.server ?? process.env.PROVISIO_SERVER ?? 'http://127.0.0.1:8080',
+      });
+    });
+
+  program
     .command('crds')
     .description('print the CustomResourceDefinitions')
     .action(() => {

@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import { runSucceeded } from '../controller/task-status.js';
 import { createLogger } from '../log/logger.js';
+import { TaskLogRing } from '../log/task-log-ring.js';
 import type { TaskRunSummary } from '../model/resources.js';
 import { TokenAuth } from '../server/auth.js';
 import { startServedRuntime } from '../server/serve.js';
@@ -40,7 +41,9 @@ export const DEFAULT_STATE_DIR = '.provisio';
 
 export async function runCommand(opts: RunCommandOptions): Promise<number> {
   const env: Record<string, string> = opts.environment ? { environment: opts.environment } : {};
-  const log = createLogger({ base: { component: 'controller', ...env } });
+  // Each task's recent lines are kept for `provisio logs` (ADR 0010).
+  const taskLogs = new TaskLogRing();
+  const log = createLogger({ base: { component: 'controller', ...env }, onLine: taskLogs.add });
   // Installed before startup, so a SIGTERM while loading still ends in a clean shutdown.
   let signalled: string | undefined;
   let onSignal: (signal: string) => void = (signal) => {
@@ -53,6 +56,7 @@ export async function runCommand(opts: RunCommandOptions): Promise<number> {
   const runtime = await startServedRuntime({
     ...opts,
     targetSettings: { url: opts.targetUrl, caFile: opts.targetCa },
+    taskLogs,
     kubernetes: kube
       ? {
           kubeConfig: kube.loadKubeConfig(opts.kubeconfig),

@@ -8,17 +8,17 @@ import { createHash } from 'node:crypto';
 import type { ConnectorRegistry } from '../connectors/registry.js';
 import type { ConnectionCheck } from '../connectors/types.js';
 import type { Logger } from '../log/logger.js';
-import { setConditions } from '../model/conditions.js';
-import type { Connector, ConnectorStatus } from '../model/resources.js';
+import { REASONS, setConditions } from '../model/conditions.js';
+import type { Connector, ConnectorStatus, Task } from '../model/resources.js';
 import { keyOf, namespaceOf } from '../model/resources.js';
 import { runInProgress } from '../model/run-outcome.js';
-import type { SecretResolver } from '../secrets/resolver.js';
+import { SecretNotFoundError, type SecretResolver } from '../secrets/resolver.js';
 import type { StatusStore } from '../state/status-store.js';
-import { declaredFile, type ResourceStore } from '../store/resource-store.js';
+import { declaredFile, type ResourceStore, type StoredResource } from '../store/resource-store.js';
 import { runConnectionCheck } from './connection-check.js';
+import { type ConnectorFindings, connectorConditions, connectorHealth, lastTellingRun } from './connector-status.js';
 import type { ResourceLookup } from './resource-lookup.js';
 import { recordApplied, type StatusRecords } from './status-records.js';
-import { connectorConditions, connectorHealth } from './task-status.js';
 
 export interface ConnectorReconcilerOptions {
   store: ResourceStore;
@@ -39,6 +39,9 @@ export class ConnectorReconciler {
   private readonly checking = new Map<string, Promise<void>>();
   /** The last valid version of each connector, to drop its sessions when it goes away. */
   private readonly applied = new Map<string, Connector>();
+  /** Per connector: the message of a referenced secret that cannot be resolved. */
+  private readonly missingSecrets = new Map<string, string>();
+  private readonly secretChecks = new Map<string, Promise<void>>();
 
   constructor(private readonly o: ConnectorReconcilerOptions) {}
 
@@ -46,27 +49,22 @@ export class ConnectorReconciler {
     const stored = this.o.store.get<Connector>('Connector', key);
     if (!stored) return;
     const rec = this.o.records.next<ConnectorStatus>('Connector', stored);
-    const tasks = this.o.lookup.tasksOf(key);
-    const scheduled = tasks.filter((t) => (t.effective ?? t.declared).spec?.usage === 'scheduled');
-    const health = connectorHealth(
-      scheduled.map((t) => {
-        const s = this.o.records.peekTask(t.key)?.status;
-        return [s?.lastRun, ...(s?.history ?? [])].find((r) => r && !runInProgress(r));
-      }),
-    );
     const status = rec.status;
+    const findings = this.findings(key, status);
+    const health = connectorHealth((findings.lastRuns ?? []).map((r) => r.run));
     recordApplied(status, rec.generation, stored);
     status.health = health;
-    status.scheduledTasks = scheduled.length;
-    status.eventTasks = tasks.filter((t) => (t.effective ?? t.declared).spec?.usage === 'event').length;
+    status.scheduledTasks = findings.lastRuns?.length ?? 0;
+    status.eventTasks = findings.eventTasks ?? 0;
     status.conditions = setConditions(
       status.conditions,
-      connectorConditions(stored, health, status.observedGeneration),
+      connectorConditions(stored, health, status.observedGeneration, findings),
       rec.generation,
       this.o.now(),
     );
     this.o.statuses.write('Connector', key, rec);
     if (!stored.effective) return;
+    this.checkSecrets(key, stored.effective);
     const before = this.applied.get(key);
     // Compared by spec: git mode applies every resource again at each commit, and a connector is reconciled
     // after every run of its tasks; most of these change nothing.
@@ -77,9 +75,68 @@ export class ConnectorReconciler {
     if (changed && this.o.checkConnections) this.refreshInBackground(key);
   }
 
+  /** What the connector's Ready summarizes: its tasks' last runs, tasks that cannot run, secrets, connection. */
+  private findings(key: string, status: ConnectorStatus): ConnectorFindings {
+    const tasks = this.o.lookup.tasksOf(key);
+    const usage = (t: StoredResource<Task>) => (t.effective ?? t.declared).spec?.usage;
+    const scheduled = tasks.filter((t) => usage(t) === 'scheduled');
+    const lastRuns = scheduled.map((t) => {
+      const s = this.o.records.peekTask(t.key)?.status;
+      return { task: t.declared.metadata.name, run: lastTellingRun([s?.lastRun, ...(s?.history ?? [])]) };
+    });
+    const blocked = scheduled
+      .map((t) => ({ name: t.declared.metadata.name, blocker: this.o.lookup.blocker(t) }))
+      .filter((b) => b.blocker?.reason === REASONS.UnsupportedConnector);
+    return {
+      missingSecret: this.missingSecrets.get(key),
+      unsupported:
+        blocked.length > 0 ? { tasks: blocked.map((b) => b.name), message: blocked[0].blocker!.message } : undefined,
+      connection: status.connection,
+      lastRuns,
+      eventTasks: tasks.filter((t) => usage(t) === 'event').length,
+    };
+  }
+
+  /**
+   * Resolves the connector's secret references in the background; when what is missing changed, the connector
+   * is reconciled again, so that Ready says SecretNotFound (or no longer does).
+   */
+  private checkSecrets(key: string, connector: Connector): void {
+    if (this.secretChecks.has(key)) return;
+    const job = this.firstMissingSecret(connector)
+      .then((missing) => {
+        if (this.o.store.get<Connector>('Connector', key)?.effective !== connector) return;
+        if (this.missingSecrets.get(key) === missing) return;
+        if (missing) {
+          this.missingSecrets.set(key, missing);
+          this.o.log.warn({ connector: key, reason: REASONS.SecretNotFound }, `Connector ${key}: ${missing}`);
+        } else this.missingSecrets.delete(key);
+        this.reconcile(key);
+      })
+      .catch((e: unknown) => this.logCheckError(key, e))
+      .finally(() => this.secretChecks.delete(key));
+    this.secretChecks.set(key, job);
+  }
+
+  /** The resolver's message for the first referenced secret that does not exist (it names where it looked). */
+  private async firstMissingSecret(connector: Connector): Promise<string | undefined> {
+    const type = this.o.types.get(connector.spec.type);
+    for (const { ref } of type.secretRefs(connector)) {
+      if (typeof ref.name !== 'string') continue;
+      try {
+        await this.o.secrets.get(namespaceOf(connector), ref.name);
+      } catch (e) {
+        // Only a secret known to be absent; one that cannot be read now (forbidden, unreachable) is the run's to say.
+        if (e instanceof SecretNotFoundError) return e.message;
+      }
+    }
+    return undefined;
+  }
+
   removed(key: string): void {
     this.o.statuses.delete('Connector', key);
     this.fingerprints.delete(key);
+    this.missingSecrets.delete(key);
     const connector = this.applied.get(key);
     this.applied.delete(key);
     if (connector) this.evict(connector);
@@ -113,6 +170,8 @@ export class ConnectorReconciler {
    */
   async refreshAll(): Promise<void> {
     const valid = this.o.store.list<Connector>('Connector').filter((c) => c.effective);
+    // A secret created or removed since is noticed here too (Ready: SecretNotFound).
+    for (const c of valid) this.checkSecrets(c.key, c.effective!);
     await Promise.all(
       valid.map((c) => {
         const last = this.o.statuses.peek<ConnectorStatus>('Connector', c.key)?.status.connection;
@@ -123,7 +182,7 @@ export class ConnectorReconciler {
 
   /** Waits for the checks under way (before the status store closes). */
   async settle(): Promise<void> {
-    await Promise.allSettled([...this.checking.values()]);
+    await Promise.allSettled([...this.checking.values(), ...this.secretChecks.values()]);
   }
 
   private logCheckError(key: string, e: unknown): void {
@@ -153,6 +212,8 @@ export class ConnectorReconciler {
     if (!rec || this.o.store.get<Connector>('Connector', key)?.effective !== connector) return;
     rec.status.connection = { checkedAt: this.o.now().toISOString(), ok: result.ok, message: result.message };
     this.o.statuses.write('Connector', key, rec);
+    // Ready summarizes the check too.
+    this.reconcile(key);
     const log = result.ok ? this.o.log.info.bind(this.o.log) : this.o.log.warn.bind(this.o.log);
     log({ connector: key, ok: result.ok }, `connection check of Connector ${key}: ${result.message}`);
   }

@@ -54,6 +54,8 @@ export interface ControllerOptions {
   checkConnections?: boolean;
   /** How often connections are checked again, which also notices rotated secrets (default 5 minutes). */
   connectionCheckIntervalMs?: number;
+  /** How often a long run logs its progress at info (default 10 s). */
+  progressLogEveryMs?: number;
 }
 
 export class Controller {
@@ -81,6 +83,7 @@ export class Controller {
       secrets: opts.secrets,
       log: opts.log,
       artifactsRoot: join(opts.stateDir, 'artifacts'),
+      progressLogEveryMs: opts.progressLogEveryMs,
     };
     const executor = new RunExecutor({
       engine,

@@ -13,15 +13,20 @@ import { join, resolve } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Redis } from 'ioredis';
 import { builtInConnectorTypes, typeRules } from '../connectors/registry.js';
+import type { RunTrigger } from '../engine/run-task.js';
 import { type InvocationMetrics, InvocationService } from '../invocations/invocation-service.js';
 import { InvocationLimits } from '../invocations/limits.js';
 import type { TaskGate } from '../invocations/task-gate.js';
 import type { Logger } from '../log/logger.js';
+import type { TaskLogRing } from '../log/task-log-ring.js';
+import { REASONS } from '../model/conditions.js';
 import { parseDuration } from '../model/duration.js';
-import type { Task, TaskRunSummary } from '../model/resources.js';
+import { keyOf, type Task, type TaskRunSummary } from '../model/resources.js';
+import { runEvent } from '../model/run-outcome.js';
 import { LocalSecretResolver, type SecretResolver } from '../secrets/resolver.js';
 import { GitDirSource } from '../sources/gitdir/git-dir-source.js';
 import type { ResourceSource } from '../sources/source.js';
+import { FileEvents } from '../state/file-events.js';
 import { type Idempotency, IdempotencyStore } from '../state/idempotency.js';
 import type { InvocationCounters } from '../state/invocation-counters.js';
 import { FileLastGood } from '../state/last-good.js';
@@ -52,6 +57,10 @@ export interface ServedParts {
   gate: TaskGate;
   invocations: InvocationService;
   log: Logger;
+  /** Git mode: the Events kept in the state directory (Kubernetes mode: the cluster's Events). */
+  events?: FileEvents;
+  /** The recent log lines of each task (`provisio logs`). */
+  taskLogs?: TaskLogRing;
 }
 
 /** A started listener: where it listens, and how it stops (first, when the runtime closes). */
@@ -103,6 +112,8 @@ export interface RuntimeOptions {
   serve?: (parts: ServedParts) => Promise<Listener>;
   /** Watch the directory for changes (off for --once). */
   watch?: boolean;
+  /** The ring the logger feeds with each task's lines, to serve them (`provisio logs`). */
+  taskLogs?: TaskLogRing;
 }
 
 export interface Runtime {
@@ -213,7 +224,7 @@ async function openInvocations(
 /** The invocation service and the HTTP listener, when the runtime serves (`--listen`). */
 async function serve(
   opts: RuntimeOptions,
-  d: DesiredState & { gate: TaskGate; stateDir: string; redis?: Redis },
+  d: DesiredState & { gate: TaskGate; stateDir: string; redis?: Redis; events?: FileEvents },
   controller: Controller,
 ): Promise<Partial<InvocationParts> & { listener?: Listener }> {
   if (!opts.serve) return {};
@@ -228,6 +239,8 @@ async function serve(
     gate,
     invocations: parts.invocations,
     log: opts.log,
+    events: d.events,
+    taskLogs: opts.taskLogs,
   });
   return { ...parts, listener };
 }
@@ -242,6 +255,25 @@ function loaded({ source, store }: DesiredState, log: Logger): void {
   );
 }
 
+/** Told when a run starts and ends: metrics, and the Events of Kubernetes or git mode. */
+function runObservers(opts: RuntimeOptions, kube: KubernetesMode | undefined, events: FileEvents | undefined) {
+  return {
+    onRunStarted: (task: Task, runId: string, trigger: RunTrigger) => {
+      kube?.runStarted(task, runId, trigger);
+      events?.record('Task', keyOf(task), {
+        type: 'Normal',
+        reason: REASONS.RunStarted,
+        message: `run ${runId} started (${trigger})`,
+      });
+    },
+    onRunFinished: (task: Task, run: TaskRunSummary) => {
+      opts.metrics?.runFinished(task, run);
+      kube?.runFinished(task, run);
+      events?.record('Task', keyOf(task), runEvent(run));
+    },
+  };
+}
+
 export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const { log } = opts;
   const stateDir = resolve(opts.stateDir);
@@ -249,6 +281,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const { store, source, statuses, secrets, kube } = desired;
   const cache = new SqliteTaskCache(join(stateDir, 'state.db'));
   const targets = openTargets(opts.target ?? 'local', stateDir, { secrets, log, settings: opts.targetSettings });
+  // Git mode keeps Events in the state directory, as the cluster keeps them in Kubernetes mode.
+  const events = kube ? undefined : new FileEvents(stateDir);
   const controller = new Controller({
     store,
     statuses,
@@ -260,11 +294,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     concurrency: opts.concurrency,
     checkConnections: opts.checkConnections,
     sharedStatus: kube !== undefined,
-    onRunStarted: (task, runId, trigger) => kube?.runStarted(task, runId, trigger),
-    onRunFinished: (task, run) => {
-      opts.metrics?.runFinished(task, run);
-      kube?.runFinished(task, run);
-    },
+    ...runObservers(opts, kube, events),
   });
 
   await source.load();
@@ -282,7 +312,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const redis = opts.redis
     ? await (await import('../state/redis/redis-client.js')).connectRedis(opts.redis, log)
     : undefined;
-  const { invocations, idempotency, listener } = await serve(opts, { ...desired, gate, stateDir, redis }, controller);
+  const { invocations, idempotency, listener } = await serve(
+    opts,
+    { ...desired, gate, stateDir, redis, events },
+    controller,
+  );
   if (opts.watch) await source.watch();
 
   return {

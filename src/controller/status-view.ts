@@ -10,7 +10,8 @@ import { API_VERSION, namespaceOf, refKey } from '../model/resources.js';
 import type { StatusStore } from '../state/status-store.js';
 import type { ResourceStore, StoredResource } from '../store/resource-store.js';
 import type { Diagnostic } from '../validation/diagnostics.js';
-import { connectorConditions, onlyConnectorRefFindings, taskConditions } from './task-status.js';
+import { connectorConditions } from './connector-status.js';
+import { onlyConnectorRefFindings, taskConditions } from './task-status.js';
 
 export interface ResourceView {
   apiVersion: string;

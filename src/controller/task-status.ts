@@ -4,7 +4,7 @@
  */
 
 import { type ConditionInput, REASONS } from '../model/conditions.js';
-import type { Condition, Connector, ConnectorStatus, Task, TaskRunSummary, TaskStatus } from '../model/resources.js';
+import type { Condition, Task, TaskStatus } from '../model/resources.js';
 import { runInProgress, runOutcome, runSucceeded } from '../model/run-outcome.js';
 import type { StoredResource } from '../store/resource-store.js';
 import { formatDiagnostic } from '../validation/diagnostics.js';
@@ -81,34 +81,6 @@ export function taskConditions(
     out.unshift({ type: 'Ready', status: outcome.reason === REASONS.Succeeded ? 'True' : 'False', ...outcome });
   }
   return out;
-}
-
-/** Connector health from the last finished runs of its scheduled tasks (the seeds' colours). */
-export function connectorHealth(scheduledTaskRuns: Array<TaskRunSummary | undefined>): ConnectorStatus['health'] {
-  if (scheduledTaskRuns.length === 0) return 'NoScheduledTask';
-  const finished = scheduledTaskRuns.filter((r): r is TaskRunSummary => r !== undefined);
-  if (finished.length === 0) return 'Pending';
-  const ok = finished.filter(runSucceeded).length;
-  if (ok === finished.length) return 'Healthy';
-  return ok === 0 ? 'Failed' : 'Degraded';
-}
-
-export function connectorConditions(
-  stored: StoredResource<Connector>,
-  health: ConnectorStatus['health'],
-  observedGeneration?: number,
-): ConditionInput[] {
-  if (stored.errors.length > 0) {
-    const first = formatDiagnostic(stored.errors[0]);
-    const serving = stored.effective
-      ? ` The last valid version keeps running${describeApplied(stored, observedGeneration)}.`
-      : '';
-    return [
-      { type: 'Ready', status: 'False', reason: REASONS.SchemaInvalid, message: `${first}${serving}` },
-      { type: 'Stalled', status: 'True', reason: REASONS.SchemaInvalid, message: first },
-    ];
-  }
-  return [{ type: 'Ready', status: 'True', reason: REASONS.Validated, message: `valid; health ${health}` }];
 }
 
 export type { Condition };

@@ -17,6 +17,8 @@ export interface EngineDeps {
   artifactsRoot: string;
   keepArtifacts?: number;
   batchSize?: number;
+  /** How often a long run logs its progress at info (default 10 s); a run's `now` is its clock. */
+  progressLogEveryMs?: number;
 }
 
 export type RunTrigger = NonNullable<TaskRunSummary['trigger']>;

@@ -14,7 +14,7 @@ import { DeferredRecords } from './deferred-records.js';
 import type { EngineDeps, RunRequest } from './engine-deps.js';
 import { type KindPlan, planKinds } from './kind-plans.js';
 import { LoadPipeline } from './load-pipeline.js';
-import { RunRecord } from './run-record.js';
+import { PROGRESS_LOG_EVERY_MS, RunRecord } from './run-record.js';
 
 export interface RunContext {
   deps: EngineDeps;
@@ -48,7 +48,7 @@ export function openRun(deps: EngineDeps, req: RunRequest): RunContext {
   const { task, connector } = req;
   const taskKey = keyOf(task);
   const log = deps.log.child({ task: taskKey, run: req.runId });
-  const record = new RunRecord(req, now);
+  const record = new RunRecord(req, now, { log, everyMs: deps.progressLogEveryMs ?? PROGRESS_LOG_EVERY_MS });
   const type = deps.connectorTypes.get(connector.spec.type);
   const target = deps.targets.targetFor(connector);
   const incremental = task.spec.fetch === 'incremental';

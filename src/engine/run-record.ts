@@ -3,11 +3,13 @@
  * admin, throttled progress for status and progress bars, and the closing summary lines.
  */
 import type { Logger } from '../log/logger.js';
-import type { TaskRunSummary } from '../model/resources.js';
+import { keyOf, type TaskRunSummary } from '../model/resources.js';
 import type { RunRequest } from './engine-deps.js';
 
 const MAX_LISTED_ISSUES = 20;
 const PROGRESS_EVERY_MS = 250;
+/** How often a long run says at info how far it got (EngineDeps.progressLogEveryMs). */
+export const PROGRESS_LOG_EVERY_MS = 10_000;
 
 export type ExtractPhase = NonNullable<TaskRunSummary['extract']>;
 export type LoadPhase = NonNullable<TaskRunSummary['load']> & {
@@ -45,11 +47,15 @@ export class RunRecord {
   /** Notes for the load info besides the counts (deletion marking skipped, records missing once, ...). */
   readonly notes: string[] = [];
   private lastProgress = 0;
+  private lastProgressLog: number;
 
   constructor(
     private readonly req: RunRequest,
     readonly now: () => Date,
+    /** The run's logger and how often progress goes to it (its clock is `now`, so tests need not sleep). */
+    private readonly progressLog?: { log: Logger; everyMs: number },
   ) {
+    this.lastProgressLog = now().getTime();
     this.extract = { status: 'Running', records: 0, apiCalls: 0 };
     this.load = { status: 'Pending', created: 0, updated: 0, unchanged: 0, deleted: 0, restored: 0, failed: 0 };
     this.summary = {
@@ -64,10 +70,25 @@ export class RunRecord {
 
   /** Hands a copy to the caller at most every 250 ms, or now when forced (start and end of the run). */
   progress(force = false): void {
+    this.logProgress();
     const t = Date.now();
     if (!this.req.onProgress || (!force && t - this.lastProgress < PROGRESS_EVERY_MS)) return;
     this.lastProgress = t;
     this.req.onProgress(structuredClone(this.summary));
+  }
+
+  /** "run in progress: 12000 records read, 11500 cards written" at info, every progressLog.everyMs. */
+  private logProgress(): void {
+    if (!this.progressLog) return;
+    const t = this.now().getTime();
+    if (t - this.lastProgressLog < this.progressLog.everyMs) return;
+    this.lastProgressLog = t;
+    const l = this.load;
+    const written = l.created + l.updated;
+    this.progressLog.log.info(
+      { records: this.extract.records, written, unchanged: l.unchanged, apiCalls: this.extract.apiCalls },
+      `run in progress: ${plural(this.extract.records, 'record')} read, ${plural(written, 'card')} written, ${l.unchanged} unchanged`,
+    );
   }
 
   loadStarted(): void {
@@ -99,22 +120,46 @@ export class RunRecord {
       this.summary.reason = 'Succeeded';
     }
     this.progress(true);
-    log.info(
-      {
-        reason: this.summary.reason,
-        extract: extract.status,
-        load: load.status,
-        records: extract.records,
-        created: load.created,
-        updated: load.updated,
-        unchanged: load.unchanged,
-        deleted: load.deleted,
-        restored: load.restored,
-        missing: load.missing,
-        failed: load.failed,
-      },
-      `run ${this.summary.reason === 'Succeeded' ? 'succeeded' : 'ended'}: ${extract.info ?? ''}; ${load.info}`,
-    );
+    this.logOutcome(log);
     return this.summary;
   }
+
+  /**
+   * The run's outcome in one line: info for a success or a stop on request, warn for an incomplete extract
+   * (loaded, deletion marking skipped), error for a failed run, with the reason in words.
+   */
+  private logOutcome(log: Logger): void {
+    const { extract, load, summary } = this;
+    const fields = {
+      reason: summary.reason,
+      extract: extract.status,
+      load: load.status,
+      records: extract.records,
+      created: load.created,
+      updated: load.updated,
+      unchanged: load.unchanged,
+      deleted: load.deleted,
+      restored: load.restored,
+      missing: load.missing,
+      failed: load.failed,
+    };
+    const details = `${extract.info ?? ''}; ${load.info}`;
+    const stopped = extract.status === 'Stopped' || load.status === 'Stopped';
+    if (summary.reason === 'Succeeded') log.info(fields, `run succeeded: ${details}`);
+    else if (stopped) log.info(fields, `run stopped on request: ${details}`);
+    else if (summary.reason === 'ExtractIncomplete')
+      log.warn(fields, `run ended with an incomplete extract: ${details}`);
+    else {
+      log.error(
+        fields,
+        `run ${summary.id} of task ${keyOf(this.req.task)} failed (${summary.reason ?? 'Failed'}): ${failureWords(this)}`,
+      );
+    }
+  }
+}
+
+/** Why a run failed, from the phase that failed: the extract's info, or the load's. */
+function failureWords(r: RunRecord): string {
+  const extractFailed = r.extract.status !== 'Succeeded' && r.summary.reason !== 'DeletionRefused';
+  return (extractFailed ? r.extract.info : r.load.info) ?? 'no reason was recorded';
 }

@@ -33,6 +33,14 @@ export const REASONS = {
   Stopped: 'Stopped',
   EventTaskReady: 'EventTaskReady',
   Validated: 'Validated',
+  /** Connector: a secret it references cannot be resolved. */
+  SecretNotFound: 'SecretNotFound',
+  /** Connector: its last connection check failed. */
+  ConnectionFailed: 'ConnectionFailed',
+  /** Connector: every scheduled task's last run failed (health Failed). */
+  TasksFailed: 'TasksFailed',
+  /** Connector: some scheduled tasks' last run failed (health Degraded). */
+  Degraded: 'Degraded',
 } as const;
 
 export function setConditions(

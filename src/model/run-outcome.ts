@@ -28,3 +28,15 @@ export function runOutcome(run: TaskRunSummary): { reason: string; message: stri
   const info = extractEnded && reason !== 'DeletionRefused' ? run.extract?.info : run.load?.info;
   return { reason, message: `run ${run.id}: ${info}` };
 }
+
+/** A run's Event as Kubernetes and git mode record it: the Ready reason, Normal or Warning, and the message. */
+export function runEvent(run: TaskRunSummary): { reason: string; type: 'Normal' | 'Warning'; message: string } {
+  const { reason, message } = runOutcome(run);
+  if (reason !== REASONS.Succeeded) return { reason, type: 'Warning', message };
+  const ld = run.load;
+  return {
+    reason,
+    type: 'Normal',
+    message: `run ${run.id}: ${run.extract?.records ?? 0} records read; ${ld?.created ?? 0} cards created, ${ld?.updated ?? 0} updated, ${ld?.unchanged ?? 0} unchanged, ${ld?.deleted ?? 0} marked deleted`,
+  };
+}

@@ -5,7 +5,7 @@
  * Kubernetes mode implements the same interface over the Secrets API.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ProvisioError } from '../model/errors.js';
 
 export type SecretData = Record<string, string>;
@@ -16,11 +16,17 @@ export class SecretNotFoundError extends ProvisioError {
     readonly namespace: string,
     readonly secretName: string,
     readonly key?: string,
+    /** Where it was looked for, in words (git mode: the secrets folder and the variables); default: the namespace. */
+    readonly lookedIn?: string,
   ) {
     super(
-      key
-        ? `secret "${secretName}" in namespace "${namespace}" has no key "${key}"`
-        : `secret "${secretName}" not found in namespace "${namespace}"`,
+      lookedIn
+        ? key
+          ? `secret "${secretName}" has no key "${key}" (looked in ${lookedIn})`
+          : `secret "${secretName}" not found (looked in ${lookedIn})`
+        : key
+          ? `secret "${secretName}" in namespace "${namespace}" has no key "${key}"`
+          : `secret "${secretName}" not found in namespace "${namespace}"`,
       'SecretNotFound',
       true,
     );
@@ -32,7 +38,16 @@ export interface SecretResolver {
   get(namespace: string, name: string): Promise<SecretData>;
   /** Whether the secret exists (for validation warnings). */
   exists(namespace: string, name: string): Promise<boolean>;
+  /**
+   * Where a secret of this name is looked for, in words, when that is not simply its namespace (git mode: the
+   * secrets folder and the PROVISIO_SECRET_* variables); for the message of a missing secret or key.
+   */
+  lookedIn?(namespace: string, name: string): string;
 }
+
+/** The error for a secret or key that is not there, saying where the resolver looked. */
+export const secretNotFound = (resolver: SecretResolver, namespace: string, name: string, key?: string) =>
+  new SecretNotFoundError(namespace, name, key, resolver.lookedIn?.(namespace, name));
 
 /** Reads one key, failing with a message that names the secret and key but never a value. */
 export async function secretKey(
@@ -43,7 +58,7 @@ export async function secretKey(
 ): Promise<string> {
   const data = await resolver.get(namespace, name);
   const value = data[key];
-  if (value === undefined) throw new SecretNotFoundError(namespace, name, key);
+  if (value === undefined) throw secretNotFound(resolver, namespace, name, key);
   return value;
 }
 
@@ -88,8 +103,16 @@ export class LocalSecretResolver implements SecretResolver {
 
   async get(namespace: string, name: string): Promise<SecretData> {
     const data = { ...this.fromEnv(name), ...this.fromDir(name) };
-    if (Object.keys(data).length === 0) throw new SecretNotFoundError(namespace, name);
+    if (Object.keys(data).length === 0) throw secretNotFound(this, namespace, name);
     return data;
+  }
+
+  /** "the secrets folder /srv/secrets/hr-api/ and the PROVISIO_SECRET_HR_API_* variables" */
+  lookedIn(_namespace: string, name: string): string {
+    const folder = this.dir
+      ? `the secrets folder ${join(resolve(this.dir), name)}/`
+      : 'no secrets folder (none is set: --secrets-dir or $PROVISIO_SECRETS_DIR)';
+    return `${folder} and the PROVISIO_SECRET_${envName(name)}_* variables`;
   }
 
   async exists(_namespace: string, name: string): Promise<boolean> {

@@ -18,6 +18,7 @@ import { mountConnectorOperations } from './connector-operations.js';
 import { HttpServer } from './http-server.js';
 import { mountInvokeApi } from './invoke-api.js';
 import { Metrics } from './metrics.js';
+import { mountObservabilityApi } from './observability-api.js';
 import { mountStatusApi } from './status-api.js';
 
 export interface ServeOptions extends Omit<RuntimeOptions, 'serve' | 'metrics'> {
@@ -53,8 +54,10 @@ export async function startListener(
 ): Promise<Listener> {
   const { log } = parts;
   const server = new HttpServer({ log, auth: opts.auth, metrics: opts.metrics });
+  opts.metrics.observeResources(parts);
   mountStatusApi(server, parts);
   mountConnectorOperations(server, parts);
+  mountObservabilityApi(server, parts);
   mountInvokeApi(server, parts.invocations);
   const address: AddressInfo = await server.listen(opts.listen);
   server.ready = true;

@@ -1,6 +1,7 @@
 /** The read-only status API and the operation endpoints behind the CLI verbs. */
 import type { Controller } from '../controller/controller.js';
 import { listViews, viewOf } from '../controller/status-view.js';
+import type { Logger } from '../log/logger.js';
 import { Refusal } from '../model/errors.js';
 import type { Kind } from '../model/resources.js';
 import { refKey } from '../model/resources.js';
@@ -12,7 +13,13 @@ const KIND_BY_PLURAL: Record<string, Kind> = { connectors: 'Connector', tasks: '
 
 export function mountStatusApi(
   server: HttpServer,
-  deps: { store: ResourceStore; statuses: StatusStore; controller: Controller; revision: () => string | undefined },
+  deps: {
+    store: ResourceStore;
+    statuses: StatusStore;
+    controller: Controller;
+    revision: () => string | undefined;
+    log?: Logger;
+  },
 ): void {
   const kindOf = (plural: string): Kind => {
     const kind = KIND_BY_PLURAL[plural];
@@ -42,6 +49,11 @@ export function mountStatusApi(
       if (!deps.store.get('Task', key))
         throw new Refusal('notFound', `Task "${params.name}" not found in namespace "${params.ns}"`);
       const result = act(key);
+      // Who asked matters when a run is stopped or a task suspended: the caller is the token's id.
+      deps.log?.info(
+        { task: key, operation: op, caller: caller ?? 'anonymous', result },
+        `${op} of Task ${key} requested by ${caller ?? 'anonymous'}: ${String(result)}`,
+      );
       return { status: 202, body: { task: key, operation: op, result, caller } };
     });
   taskOp('trigger', (key) => {

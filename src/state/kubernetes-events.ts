@@ -8,7 +8,7 @@ import { apiErrorCode } from '../kube/custom-resources.js';
 import type { Logger } from '../log/logger.js';
 import { REASONS } from '../model/conditions.js';
 import { API_VERSION, namespaceOf, type Task, type TaskRunSummary } from '../model/resources.js';
-import { runOutcome } from '../model/run-outcome.js';
+import { runEvent } from '../model/run-outcome.js';
 
 export interface RunEventObjects {
   object(kind: 'Task', key: string): { metadata: { uid?: string; resourceVersion?: string } } | undefined;
@@ -29,7 +29,7 @@ export class KubernetesRunEvents {
   }
 
   finished(task: Task, run: TaskRunSummary): void {
-    const { reason, type, message } = describeRun(run);
+    const { reason, type, message } = runEvent(run);
     this.emit(task, type, reason, message);
   }
 
@@ -76,16 +76,4 @@ export class KubernetesRunEvents {
       .finally(() => this.pending.delete(p));
     this.pending.add(p);
   }
-}
-
-/** The run's outcome as its Ready condition has it; a success says what was read and written. */
-function describeRun(run: TaskRunSummary): { reason: string; type: 'Normal' | 'Warning'; message: string } {
-  const { reason, message } = runOutcome(run);
-  if (reason !== REASONS.Succeeded) return { reason, type: 'Warning', message };
-  const ld = run.load;
-  return {
-    reason,
-    type: 'Normal',
-    message: `run ${run.id}: ${run.extract?.records ?? 0} records read; ${ld?.created ?? 0} cards created, ${ld?.updated ?? 0} updated, ${ld?.unchanged ?? 0} unchanged, ${ld?.deleted ?? 0} marked deleted`,
-  };
 }

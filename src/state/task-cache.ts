@@ -42,6 +42,8 @@ export interface TaskCache {
   /** The keys among these that the run did not see (deletion candidates). */
   unseenAmong(task: string, kind: RecordKind, keys: readonly string[], runId: string): string[];
   countMisses(task: string, kind: RecordKind, keys: readonly string[]): Map<string, number>;
+  /** The misses in a row of these keys as recorded, without counting one more (a plan reads, never writes). */
+  peekMisses(task: string, kind: RecordKind, keys: readonly string[]): Map<string, number>;
   resetMisses(task: string, kind: RecordKind, runId: string): void;
   dropMisses(task: string, kind: RecordKind, keys: readonly string[]): void;
   /** Drops entries (cards marked deleted must load again if their record comes back). */

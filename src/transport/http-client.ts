@@ -96,7 +96,8 @@ export class HttpClient {
    */
   async send(req: HttpRequest, options: { returnLastAnswer?: boolean } = {}): Promise<HttpResponse> {
     const { retry: policy, signal } = this.options;
-    const what = describeRequest(req.method, req.url);
+    // Failures name the host: "connection refused" alone does not say which of a connector's hosts refused.
+    const what = `${describeRequest(req.method, req.url)} on ${req.url.host}`;
     const attempts = policy.maxAttempts === 1 ? '' : ` after ${policy.maxAttempts} attempts`;
     let res: HttpResponse;
     try {

@@ -74,3 +74,24 @@ export function assertSameOrigin(url: URL, base: URL, what: string): void {
 export function describeRequest(method: string, url: URL): string {
   return `${method} ${url.pathname}`;
 }
+
+/** Query parameters whose values are credentials wherever they appear (API keys, tokens, signatures). */
+const SECRET_PARAM =
+  /(^|_|-)(key|apikey|api_key|token|secret|password|passwd|pwd|sig|signature|auth|code|credential)s?$/i;
+
+/**
+ * The full request target for debug lines: method, path and query string with the paging parameters, the
+ * values of credential-named parameters replaced by [redacted] (and, through `scrub`, any known secret value).
+ */
+export function describeTarget(method: string, url: URL, scrub: (text: string) => string = (t) => t): string {
+  const pairs = url.search
+    .replace(/^\?/, '')
+    .split('&')
+    .filter((p) => p !== '')
+    .map((pair) => {
+      const at = pair.indexOf('=');
+      const name = at >= 0 ? pair.slice(0, at) : pair;
+      return at >= 0 && SECRET_PARAM.test(decodeParamName(name)) ? `${name}=[redacted]` : pair;
+    });
+  return scrub(`${method} ${url.pathname}${pairs.length > 0 ? `?${pairs.join('&')}` : ''}`);
+}

@@ -91,7 +91,20 @@ describe('run --once', () => {
       'hr-broken.yaml': taskYaml({ name: 'hr-broken', query: '/broken', template: 'broken' }),
     });
     const r = await cli(['run', '--dir', ws.dir, '--state-dir', ws.stateDir, '--once']);
-    expect(r).toMatchObject({ code: 1, stderr: '' });
+    expect(r.code).toBe(1);
+    // The failed run is the one line at warn or above: at error, with the task, the run and the reason.
+    const logged = lines(r.stderr).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logged).toEqual([
+      expect.objectContaining({
+        level: 50,
+        component: 'controller',
+        task: 'iga/hr-broken',
+        reason: 'ExtractFailed',
+        msg: expect.stringMatching(
+          new RegExp(`^run \\S+ of task iga/hr-broken failed \\(ExtractFailed\\): ${BROKEN.replace(/[()]/g, '\\$&')}$`),
+        ),
+      }),
+    ]);
     expect(r.stdout).toBe(
       `${HEADER}\n` +
         `iga/hr-broken      Failed      0         Skipped     0         0         0           0         0            ${BROKEN}\n` +
@@ -150,7 +163,7 @@ describe('reading the state of a finished --once', () => {
     });
   });
 
-  it('get tasks prints the table: phase, last run, next run, readiness and why not', async () => {
+  it('get tasks prints the table: phase, extract and load apart, last run, next run, readiness and why not', async () => {
     const r = await cli(['get', 'tasks', ...src()]);
     expect(r.code).toBe(0);
     const [header, broken, employees] = lines(r.stdout);
@@ -160,6 +173,8 @@ describe('reading the state of a finished --once', () => {
       'CONNECTOR',
       'USAGE',
       'PHASE',
+      'EXTRACT',
+      'LOAD',
       'LAST RUN',
       'NEXT RUN',
       'READY',
@@ -175,7 +190,9 @@ describe('reading the state of a finished --once', () => {
       'hr-api',
       'scheduled',
       'Idle',
-      expect.stringMatching(/^ExtractFailed \d+s ago$/),
+      'Failed',
+      'Skipped',
+      expect.stringMatching(/^\d+s ago$/),
       inNextBroken,
       'False',
       `ExtractFailed: run ${failed.id}: ${BROKEN}`,
@@ -186,18 +203,29 @@ describe('reading the state of a finished --once', () => {
       'hr-api',
       'scheduled',
       'Idle',
-      expect.stringMatching(/^Succeeded \d+s ago$/),
+      'Succeeded',
+      'Succeeded',
+      expect.stringMatching(/^\d+s ago$/),
       inNext,
       'True',
     ]);
   });
 
-  it('get connectors shows the health of the connector', async () => {
+  it('get connectors shows the health of the connector and, when a task fails, which one and why', async () => {
     const r = await cli(['get', 'connectors', ...src()]);
     expect(r.code).toBe(0);
     expect(lines(r.stdout).map(cells)).toEqual([
       ['NAMESPACE', 'NAME', 'TYPE', 'HEALTH', 'SCHEDULED', 'EVENT', 'READY', 'MESSAGE'],
-      ['iga', 'hr-api', 'rest', 'Degraded', '2', '0', 'True'],
+      [
+        'iga',
+        'hr-api',
+        'rest',
+        'Degraded',
+        '2',
+        '0',
+        'False',
+        `Degraded: 1 of 2 scheduled tasks failed its last run; hr-broken: ExtractFailed: run ${failed.id}: ${BROKEN}`,
+      ],
     ]);
   });
 
@@ -223,13 +251,19 @@ describe('reading the state of a finished --once', () => {
       `run ${ok.id}: created 3, updated 0, unchanged 0, marked deleted 0, not loaded 0`,
     ]);
     const hist = out.indexOf('History:');
-    expect(out.slice(hist + 1).map((l) => cells(l.trim()))).toEqual([
+    const events = out.indexOf('Events:');
+    expect(out.slice(hist + 1, events).map((l) => cells(l.trim()))).toEqual([
       ['ID', 'TRIGGER', 'START', 'RESULT', 'RECORDS', 'CREATED', 'UPDATED', 'DELETED'],
       [ok.id, 'manual', ok.startTime, 'Succeeded', '3', '3', '0', '0'],
     ]);
+    // The run's Events, kept in the state directory by `run --once`, as kubectl describe ends.
+    expect(out.slice(events + 3).map((l) => cells(l.trim()).slice(0, 2))).toEqual([
+      ['Normal', 'RunStarted'],
+      ['Normal', 'Succeeded'],
+    ]);
   });
 
-  it('get runs lists the runs of a task', async () => {
+  it('get runs lists the runs of a task, with their duration and why a run failed', async () => {
     const r = await cli(['get', 'runs', 'hr-broken', ...src()]);
     expect(r.code).toBe(0);
     expect(lines(r.stdout).map(cells)).toEqual([
@@ -237,6 +271,7 @@ describe('reading the state of a finished --once', () => {
         'ID',
         'TRIGGER',
         'START',
+        'DURATION',
         'EXTRACT',
         'RECORDS',
         'LOAD',
@@ -245,8 +280,23 @@ describe('reading the state of a finished --once', () => {
         'UNCHANGED',
         'DELETED',
         'NOT LOADED',
+        'REASON',
       ],
-      [failed.id, 'manual', failed.startTime, 'Failed', '0', 'Skipped', '0', '0', '0', '0', '0'],
+      [
+        failed.id,
+        'manual',
+        failed.startTime,
+        expect.stringMatching(/^\d+ms$|^\d+\.\ds$/),
+        'Failed',
+        '0',
+        'Skipped',
+        '0',
+        '0',
+        '0',
+        '0',
+        '0',
+        `ExtractFailed: ${BROKEN}`,
+      ],
     ]);
   });
 

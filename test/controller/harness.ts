@@ -6,9 +6,9 @@
 import { join } from 'node:path';
 import { typeRules } from '../../src/connectors/registry.js';
 import { Controller } from '../../src/controller/controller.js';
-import { silentLogger } from '../../src/log/logger.js';
+import { type Logger, silentLogger } from '../../src/log/logger.js';
 import type { ConnectorStatus, TaskStatus } from '../../src/model/resources.js';
-import { LocalSecretResolver } from '../../src/secrets/resolver.js';
+import { LocalSecretResolver, type SecretResolver } from '../../src/secrets/resolver.js';
 import { GitDirSource } from '../../src/sources/gitdir/git-dir-source.js';
 import { FileLastGood } from '../../src/state/last-good.js';
 import { SqliteTaskCache } from '../../src/state/sqlite/sqlite-task-cache.js';
@@ -40,7 +40,11 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startController(dir: string, stateDir: string, opts: { start?: boolean } = {}): Promise<Harness> {
+export async function startController(
+  dir: string,
+  stateDir: string,
+  opts: { start?: boolean; secrets?: SecretResolver; log?: Logger; checkConnections?: boolean } = {},
+): Promise<Harness> {
   const lastGood = new FileLastGood(stateDir);
   const store = new ResourceStore(lastGood);
   const source = new GitDirSource({
@@ -61,9 +65,10 @@ export async function startController(dir: string, stateDir: string, opts: { sta
     statuses,
     cache,
     targets: sharedTarget(target),
-    secrets: new LocalSecretResolver(undefined, {}),
-    log: silentLogger,
+    secrets: opts.secrets ?? new LocalSecretResolver(undefined, {}),
+    log: opts.log ?? silentLogger,
     stateDir,
+    ...(opts.checkConnections !== undefined ? { checkConnections: opts.checkConnections } : {}),
   });
   if (opts.start !== false) controller.start();
   const read = <S>(kind: 'Task' | 'Connector', key: string): StatusRecord<S> => {

@@ -111,7 +111,13 @@ describe('a task that ran', () => {
     const conn = h.connector();
     expect(conn.status).toMatchObject({ observedGeneration: 1, health: 'Healthy', scheduledTasks: 1, eventTasks: 1 });
     expect(conditions(conn.status.conditions)).toEqual([
-      { type: 'Ready', status: 'True', observedGeneration: 1, reason: 'Validated', message: 'valid; health Healthy' },
+      {
+        type: 'Ready',
+        status: 'True',
+        observedGeneration: 1,
+        reason: 'Succeeded',
+        message: '1 scheduled task succeeded its last run; 1 event task',
+      },
     ]);
 
     const event = h.task('iga/hr-update');
@@ -282,7 +288,13 @@ describe('a failing run', () => {
     expect(rec.status.phase).toBe('Idle');
     expect(h.connector().status).toMatchObject({ health: 'Failed', scheduledTasks: 1 });
     expect(conditions(h.connector().status.conditions)).toEqual([
-      { type: 'Ready', status: 'True', observedGeneration: 1, reason: 'Validated', message: 'valid; health Failed' },
+      {
+        type: 'Ready',
+        status: 'False',
+        observedGeneration: 1,
+        reason: 'TasksFailed',
+        message: `1 of 1 scheduled task failed its last run; hr-broken: ExtractFailed: run ${run.id}: ${BROKEN}`,
+      },
     ]);
     // The failure card of spec.failure is not part of taskYaml: no card at all was written.
     expect(await h.cards()).toEqual([]);

@@ -128,7 +128,9 @@ describe('statuses', () => {
     const down = { kind: 'status', status: 503, body: 'down', headers: { 'Retry-After': '0' } } as const;
     api.fault('/x', down, down, down, down, down, down);
     await expect(client().send(request('GET', '/x'))).rejects.toThrow(
-      new ExtractError('GET /x failed after 3 attempts: HTTP 503 Service Unavailable: down'),
+      new ExtractError(
+        `GET /x on ${new URL(api.url).host} failed after 3 attempts: HTTP 503 Service Unavailable: down`,
+      ),
     );
     expect(api.calls('/x')).toHaveLength(3);
     const last = await client().exchange(request('GET', '/x'));
@@ -269,7 +271,9 @@ describe('abort, timeouts, origins, scrubbing', () => {
     api.fault('/slow', { kind: 'delay', ms: 2_000 }, { kind: 'delay', ms: 2_000 });
     const c = client({ timeoutMs: 100, retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 0 } });
     await expect(c.send(request('GET', '/slow'))).rejects.toThrow(
-      new ExtractError('GET /slow failed after 2 attempts: no complete answer within 100ms (spec.rest.timeout)'),
+      new ExtractError(
+        `GET /slow on ${new URL(api.url).host} failed after 2 attempts: no complete answer within 100ms (spec.rest.timeout)`,
+      ),
     );
     expect(api.calls('/slow')).toHaveLength(2);
   });

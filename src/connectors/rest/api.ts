@@ -6,7 +6,7 @@
 import type { Logger } from '../../log/logger.js';
 import { type HttpClient, type HttpResponse, statusText } from '../../transport/http-client.js';
 import { excerpt } from '../../transport/scrub.js';
-import { describeRequest } from '../../transport/url.js';
+import { describeRequest, describeTarget } from '../../transport/url.js';
 import { ExtractError } from '../types.js';
 import type { Authenticator, AuthState } from './auth.js';
 import type { CallBudget } from './budget.js';
@@ -50,7 +50,10 @@ export class RestApi {
     const where = describeRequest('GET', url);
     const started = Date.now();
     const res = await this.probe(url);
-    this.options.log.debug({ request: where, status: res.status, ms: Date.now() - started }, 'REST call');
+    this.options.log.debug(
+      { request: describeTarget('GET', url), host: url.host, status: res.status, ms: Date.now() - started },
+      'REST call',
+    );
     if (res.status < 200 || res.status >= 300) {
       const hint =
         res.status === 401 || res.status === 403

@@ -6,7 +6,7 @@
  */
 import type { RestAuth, RestDynamicToken } from '../../generated/types.js';
 import type { Logger } from '../../log/logger.js';
-import { type SecretData, SecretNotFoundError, type SecretResolver } from '../../secrets/resolver.js';
+import { type SecretData, type SecretResolver, secretNotFound } from '../../secrets/resolver.js';
 import { type HttpClient, statusText } from '../../transport/http-client.js';
 import { excerpt, type SecretScrubber } from '../../transport/scrub.js';
 import { type Authenticator, type IssuedToken, NO_AUTH, staticHeader, TokenAuth } from '../kit/auth/index.js';
@@ -30,7 +30,7 @@ export async function createAuthenticator(auth: RestAuth | undefined, deps: Auth
   deps.scrubber.addSecretData(secret);
   const key = (k: string): string => {
     const v = secret[k];
-    if (v === undefined) throw new SecretNotFoundError(deps.namespace, secretName, k);
+    if (v === undefined) throw secretNotFound(deps.secrets, deps.namespace, secretName, k);
     return v;
   };
   switch (auth.type) {
@@ -88,7 +88,7 @@ async function restLogin(
   const method = config.method ?? 'POST';
   const contentType = config.contentType ?? 'application/x-www-form-urlencoded';
   const missing = (k: string): never => {
-    throw new SecretNotFoundError(deps.namespace, secretName, k);
+    throw secretNotFound(deps.secrets, deps.namespace, secretName, k);
   };
   const body = config.body === undefined ? undefined : fillLoginBody(config.body, secret, contentType, missing);
   let url: URL;

@@ -11,6 +11,7 @@ import {
   statusText,
 } from '../../transport/http-client.js';
 import { excerpt } from '../../transport/scrub.js';
+import { describeTarget } from '../../transport/url.js';
 import type { Authenticator } from '../kit/auth/index.js';
 import { isRecord } from '../kit/markers.js';
 import type { PageResponse } from '../kit/paging/strategy.js';
@@ -71,7 +72,15 @@ export class ScimApi {
       { method: 'GET', url, headers: { Accept: 'application/scim+json, application/json', ...headers } },
       options,
     );
-    this.options.log.debug({ request: this.describe(url), status: res.status, ms: Date.now() - started }, 'SCIM call');
+    this.options.log.debug(
+      {
+        request: describeTarget('GET', url, this.options.scrub),
+        host: url.host,
+        status: res.status,
+        ms: Date.now() - started,
+      },
+      'SCIM call',
+    );
     return res;
   }
 

@@ -4,7 +4,7 @@
  * secret values out of messages. Closing the session cancels whatever is still in flight.
  */
 import type { ScimConnector } from '../../generated/types.js';
-import { SecretNotFoundError } from '../../secrets/resolver.js';
+import { secretNotFound } from '../../secrets/resolver.js';
 import { DEFAULT_RETRY, HttpClient, type RetryOptions } from '../../transport/http-client.js';
 import { SecretScrubber } from '../../transport/scrub.js';
 import { type Authenticator, staticHeader } from '../kit/auth/index.js';
@@ -74,7 +74,7 @@ async function scimAuth(scim: ScimConnector, ctx: SessionContext, scrubber: Secr
   scrubber.addSecretData(secret);
   const key = (k: string): string => {
     const v = secret[k];
-    if (v === undefined) throw new SecretNotFoundError(ctx.namespace, name, k);
+    if (v === undefined) throw secretNotFound(ctx.secrets, ctx.namespace, name, k);
     return v;
   };
   if (scim.auth.type === 'bearer') return staticHeader('Authorization', `Bearer ${key('token')}`);

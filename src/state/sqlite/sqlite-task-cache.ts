@@ -172,6 +172,18 @@ export class SqliteTaskCache implements TaskCache {
     return counts;
   }
 
+  /** The misses in a row of these keys as recorded, without counting one more. */
+  peekMisses(task: string, kind: RecordKind, keys: readonly string[]): Map<string, number> {
+    if (keys.length === 0) return new Map();
+    const rows = this.db
+      .prepare<[string, string, string], [string, number]>(
+        'SELECT key, misses FROM task_misses WHERE task = ? AND kind = ? AND key IN (SELECT value FROM json_each(?))',
+      )
+      .raw()
+      .all(task, kind, JSON.stringify(keys));
+    return new Map(rows);
+  }
+
   /** Forgets the misses of records this run saw: a record must be missing from runs in a row. */
   resetMisses(task: string, kind: RecordKind, runId: string): void {
     // Correlated, so the cost follows the (few) missing records, not the task's (many) cached ones.

@@ -103,14 +103,19 @@ describe('static authentication', () => {
     const ctx = ctxFor({ auth: { type: 'basic', secretRef: { name: 'incomplete' } } });
     const { error } = await collectFailure(extractRest(ctx));
     expect(error.status).toBe('Failed');
-    expect(error.message).toBe('secret "incomplete" in namespace "iga" has no key "password"');
+    expect(error.message).toBe(
+      `secret "incomplete" has no key "password" (looked in the secrets folder ${secrets.dir}/incomplete/ and the PROVISIO_SECRET_INCOMPLETE_* variables)`,
+    );
     expect(api.calls()).toHaveLength(0);
   });
 
   it('names a missing secret', async () => {
     const ctx = ctxFor({ auth: { type: 'bearer', secretRef: { name: 'nope' } } });
     const { error } = await collectFailure(extractRest(ctx));
-    expect(error.message).toBe('secret "nope" not found in namespace "iga"');
+    // Git mode: where it was looked for, never a namespace that holds no secrets.
+    expect(error.message).toBe(
+      `secret "nope" not found (looked in the secrets folder ${secrets.dir}/nope/ and the PROVISIO_SECRET_NOPE_* variables)`,
+    );
   });
 
   it('redacts secret values that an upstream error echoes back', async () => {

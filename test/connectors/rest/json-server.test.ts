@@ -133,6 +133,9 @@ describe('REST extract against json-server', () => {
       context({ baseUrl: `http://127.0.0.1:${port}/api` }, { query: '/' }),
       FAST,
     );
-    expect(refused).toEqual({ ok: false, message: 'GET /api failed: connection refused (ECONNREFUSED)' });
+    expect(refused).toEqual({
+      ok: false,
+      message: `GET /api on 127.0.0.1:${port} failed: connection refused (ECONNREFUSED)`,
+    });
   });
 });

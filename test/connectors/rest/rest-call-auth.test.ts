@@ -139,7 +139,7 @@ describe('static auth types', () => {
     expect(result).toEqual({
       state: 'Exception',
       response: null,
-      exception: 'PATCH /api/users/1 was not sent: secret "nope" not found in namespace "iga"',
+      exception: `PATCH /api/users/1 was not sent: secret "nope" not found (looked in the secrets folder ${secrets.dir}/nope/ and the PROVISIO_SECRET_NOPE_* variables)`,
     });
     expect(api.requests).toHaveLength(0);
   });

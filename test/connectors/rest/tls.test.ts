@@ -30,7 +30,7 @@ afterAll(async () => {
 });
 
 const TLS_FAILURE =
-  /^GET \/employees failed: TLS error: .+ \((UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)\); if the server's certificate is issued by a private CA, add that CA with spec.rest.tls.caSecretRef$/;
+  /^GET \/employees on 127\.0\.0\.1:\d+ failed: TLS error: .+ \((UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)\); if the server's certificate is issued by a private CA, add that CA with spec.rest.tls.caSecretRef$/;
 
 describe('TLS with a private CA', () => {
   it('extracts over https when the CA comes from caSecretRef (default key ca.crt)', async () => {
@@ -77,12 +77,14 @@ describe('TLS with a private CA', () => {
     expect(ids(await collect(extractRest(good)))).toEqual([1, 2]);
     const wrong = context(rest('hr.example.com'), { query: '/employees' }, { secrets: secrets.resolver });
     const { error } = await collectFailure(extractRest(wrong, FAST));
-    expect(error.message).toMatch(/^GET \/employees failed: TLS error: .+\(ERR_TLS_CERT_ALTNAME_INVALID\)/);
+    expect(error.message).toMatch(
+      /^GET \/employees on 127\.0\.0\.1:\d+ failed: TLS error: .+\(ERR_TLS_CERT_ALTNAME_INVALID\)/,
+    );
   });
 
   it('reports the TLS problem from checkConnection', async () => {
     const check = await checkRestConnection(context({ baseUrl: `${api.url}/employees` }, { query: '/' }));
     expect(check.ok).toBe(false);
-    expect(check.message).toMatch(/^GET \/employees failed: TLS error: /);
+    expect(check.message).toMatch(/^GET \/employees on 127\.0\.0\.1:\d+ failed: TLS error: /);
   });
 });

@@ -83,7 +83,7 @@ describe('test-connection on a SCIM connector', () => {
     const r = await cli(['test-connection', 'iga/no-ca', '--dir', repo.dir, '--secrets-dir', secrets.dir]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe(
-      "Connector iga/no-ca: failed: GET /scim/v2/ServiceProviderConfig failed: TLS error: unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE); if the server's certificate is issued by a private CA, add that CA with spec.scim.tls.caSecretRef\n",
+      `Connector iga/no-ca: failed: GET /scim/v2/ServiceProviderConfig on 127.0.0.1:${scim.port} failed: TLS error: unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE); if the server's certificate is issued by a private CA, add that CA with spec.scim.tls.caSecretRef\n`,
     );
   });
 });

@@ -21,6 +21,7 @@ import {
   type RetryEvent,
   TLS_CODE,
 } from '../../../transport/http-client.js';
+import { describeTarget } from '../../../transport/url.js';
 import { callUrl, checkUrlText } from '../../kit/event-call/call-url.js';
 import { type CallInput, readInput } from '../../kit/event-call/input.js';
 import { scrubbedResponse, statusException } from '../../kit/event-call/outcome.js';
@@ -145,7 +146,10 @@ async function exchange(
     const ms = Math.round(performance.now() - started);
     const scrub = (t: string): string => session.scrubber.scrub(t);
     if (answer.status >= 200 && answer.status < 400) {
-      ctx.log.debug({ request: what, status: answer.status, ms }, 'REST call');
+      ctx.log.debug(
+        { request: describeTarget(call.method, url, scrub), host: url.host, status: answer.status, ms },
+        'REST call',
+      );
       return {
         state: 'Completed',
         statusCode: answer.status,
