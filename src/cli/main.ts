@@ -149,6 +149,9 @@ export function buildProgram(): Command {
       .option('-n, --namespace <ns>', 'namespace', 'default')
       .option('--kubernetes', 'operate on the Task in the cluster (annotations, spec.suspend) instead')
       .option('--kubeconfig <file>', 'with --kubernetes: kubeconfig file');
+    if (op === 'clear-cache') {
+      cmd.option('--cursor', 'also reset the incremental cursors: the next run reads every kind in full');
+    }
     if (op === 'trigger') {
       cmd.option('--wait', 'follow the run until it ends; exit 1 if it failed');
       cmd.option('--timeout <seconds>', 'longest to wait', (v) => Number.parseInt(v, 10), 7200);
@@ -161,6 +164,7 @@ export function buildProgram(): Command {
           kubeconfig: opts.kubeconfig,
           wait: opts.wait,
           timeoutSeconds: opts.timeout ?? 7200,
+          cursor: opts.cursor,
         });
         return;
       }
@@ -169,6 +173,7 @@ export function buildProgram(): Command {
         namespace: opts.namespace,
         wait: opts.wait,
         timeoutSeconds: opts.timeout ?? 7200,
+        cursor: opts.cursor,
       });
     });
   }

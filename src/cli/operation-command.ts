@@ -13,6 +13,8 @@ export interface OperationOptions {
   namespace: string;
   wait?: boolean;
   timeoutSeconds: number;
+  /** clear-cache: reset the incremental cursors too. */
+  cursor?: boolean;
 }
 
 export async function operationCommand(op: string, task: string, opts: OperationOptions): Promise<number> {
@@ -20,7 +22,8 @@ export async function operationCommand(op: string, task: string, opts: Operation
   const path = `/api/v1/namespaces/${encodeURIComponent(ns)}/tasks/${encodeURIComponent(name)}`;
   const before =
     op === 'trigger' && opts.wait ? ((await apiCall('GET', opts.server, path)) as ResourceView) : undefined;
-  const answer = (await apiCall('POST', opts.server, `${path}/${op}`)) as { result: string };
+  const query = op === 'clear-cache' && opts.cursor ? '?cursor=true' : '';
+  const answer = (await apiCall('POST', opts.server, `${path}/${op}${query}`)) as { result: string };
   console.log(`task ${ns}/${name}: ${op} ${answer.result}`);
   if (!before) return 0;
   return waitForRun(opts.server, path, (before.status.lastRun as TaskRunSummary | undefined)?.id, opts.timeoutSeconds);

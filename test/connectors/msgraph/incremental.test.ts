@@ -175,4 +175,20 @@ describe('incremental (delta)', () => {
       expect(fx.cache.meta('iga/entra-accounts').cursors.identity).toContain('$deltatoken=');
     });
   }
+
+  it('keeps the cursors through a cache clear and resets them only on clear-cache --cursor', async () => {
+    const connector = graphConnector(sim);
+    await run(fx.deps, task(), connector);
+    fx.cache.requestClear('iga/entra-accounts');
+    sim.reset();
+    expect((await run(fx.deps, task(), connector)).reason).toBe('Succeeded');
+    expect(sim.graphCalls('/v1.0/users/delta')[0].query.has('$deltatoken')).toBe(true);
+    fx.cache.requestClear('iga/entra-accounts', { cursors: true });
+    sim.reset();
+    const r = await run(fx.deps, task(), connector);
+    expect(r.reason).toBe('Succeeded');
+    expect(r.extract?.records).toBe(13);
+    expect(sim.graphCalls('/v1.0/users/delta')[0].query.has('$deltatoken')).toBe(false);
+    expect(fx.cache.meta('iga/entra-accounts')).toMatchObject({ clearRequested: false, cursorResetRequested: false });
+  });
 });
