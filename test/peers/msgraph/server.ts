@@ -384,6 +384,10 @@ export class GraphSimulator {
     if (collection) return this.paged(collection, q, path);
     const resource = this.dir.resources.get(path);
     if (resource) return { status: 200, body: resource };
+    // Under a known collection, a missing object (or a property of it) is a 404; elsewhere the segment is unknown.
+    if ([...this.dir.collections.keys()].some((c) => path.startsWith(`${c}/`))) {
+      return graphError(404, 'ResourceNotFound', `Resource not found for the segment '${rest[rest.length - 1]}'.`);
+    }
     return graphError(400, 'BadRequest', `Resource not found for the segment '${rest[rest.length - 1]}'.`);
   }
 
