@@ -214,6 +214,9 @@ export class GraphSimulator {
     if (fault) {
       const h = fault.retryAfter === undefined ? undefined : { 'Retry-After': String(fault.retryAfter) };
       if (fault.status === 429) return graphError(429, 'TooManyRequests', 'Too many requests.', h);
+      if (fault.status === 403) {
+        return graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.', h);
+      }
       return graphError(fault.status, 'UnknownError', 'Service unavailable.', h);
     }
     const tenant = this.app.tenantId;
