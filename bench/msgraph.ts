@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent, fetch } from 'undici';
+import { extractGraph } from '../src/connectors/msgraph/index.js';
 import { builtInConnectorTypes } from '../src/connectors/registry.js';
 import { runTask } from '../src/engine/run-task.js';
 import { silentLogger } from '../src/log/logger.js';
@@ -221,6 +222,29 @@ async function scheduledRun(source: Source, secrets: LocalSecretResolver, dir: s
   }
 }
 
+/** (e) the connector alone: the extract's records iterated, nothing mapped or stored. */
+async function extractOnly(source: Source, secrets: LocalSecretResolver) {
+  const rss = new RssSampler();
+  const started = performance.now();
+  let records = 0;
+  let calls = 0;
+  const extraction = extractGraph({
+    connector: connector(source),
+    task: task('full'),
+    namespace: 'bench',
+    secrets,
+    signal: new AbortController().signal,
+    log: silentLogger,
+    mode: 'full',
+    cursors: {},
+    progress: (p) => {
+      calls = p.apiCalls;
+    },
+  });
+  for await (const _ of extraction) records++;
+  return { ms: performance.now() - started, records, calls, rss: rss.stop() };
+}
+
 async function main(): Promise<void> {
   const source = await startSource();
   const dir = mkdtempSync(join(tmpdir(), 'provisio-bench-msgraph-'));
@@ -234,6 +258,7 @@ async function main(): Promise<void> {
     const c = await scheduledRun(source, secrets, dir, task('incremental'), 'incr-1');
     await source.ask({ changes: CHANGES });
     const d = await scheduledRun(source, secrets, dir, task('incremental'), 'incr-2');
+    const e = await extractOnly(source, secrets);
     const rec = (r: typeof b) => r.summary.extract?.records ?? 0;
     const row = (name: string, r: typeof b): string[] => [
       name,
@@ -259,6 +284,16 @@ async function main(): Promise<void> {
       row('(b) full run (runTask)', b),
       row('(c) incremental, first round', c),
       row(`(d) incremental, ${CHANGES} changes`, d),
+      [
+        '(e) Graph extract only',
+        String(e.records),
+        String(e.calls),
+        '-',
+        String(round(e.ms, 0)),
+        String(Math.round(e.records / (e.ms / 1000))),
+        String(round(e.ms / a.ms, 2)),
+        String(e.rss.peakMb),
+      ],
     ];
     process.stdout.write(
       `Microsoft Graph: ${USERS.toLocaleString('en-US')} users, ${GROUPS.toLocaleString('en-US')} groups (about 20 members each), HTTPS\n`,
@@ -273,7 +308,7 @@ async function main(): Promise<void> {
       `full run under 60 s: ${verdict(b.ms < 60_000)}; incremental run under 5 s: ${verdict(d.ms < 5_000)}\n`,
     );
     process.stdout.write(
-      `${JSON.stringify({ users: USERS, groups: GROUPS, changes: CHANGES, bare: a, full: { ms: b.ms, calls: b.calls, throttled: b.throttled, rss: b.rss, extract: b.summary.extract, load: b.summary.load }, firstRound: { ms: c.ms, calls: c.calls, rss: c.rss }, incremental: { ms: d.ms, calls: d.calls, rss: d.rss, load: d.summary.load } })}\n`,
+      `${JSON.stringify({ users: USERS, groups: GROUPS, changes: CHANGES, bare: a, full: { ms: b.ms, calls: b.calls, throttled: b.throttled, rss: b.rss, extract: b.summary.extract, load: b.summary.load }, firstRound: { ms: c.ms, calls: c.calls, rss: c.rss }, incremental: { ms: d.ms, calls: d.calls, rss: d.rss, load: d.summary.load }, extractOnly: e })}\n`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
