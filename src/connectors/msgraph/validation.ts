@@ -17,7 +17,8 @@ export function validateGraphTask(task: Task, _connector: Connector): TypeFindin
   const error = (path: Array<string | number>, message: string) => findings.push({ path, severity: 'error', message });
   const mt = task.spec.mappingsType ?? 'identityAndAccess';
   const incremental = task.spec.fetch === 'incremental';
-  if (task.spec.usage !== undefined && task.spec.usage !== 'scheduled') return findings;
+  // Without a source.msgraph block the validator already says which block is missing or of the wrong type.
+  if ((task.spec.usage !== undefined && task.spec.usage !== 'scheduled') || !source) return findings;
   if (mt === 'generic') {
     if (!source?.query)
       error(
