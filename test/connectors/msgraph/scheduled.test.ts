@@ -218,6 +218,20 @@ describe('throttling and failures', () => {
     expect(r2.extract?.info).toContain('check spec.msgraph.tenantId');
   });
 
+  it('says the certificate is not the app registration’s when Entra refuses its assertion (AADSTS700027)', async () => {
+    const other = await createAppCertificate();
+    secrets.write('entra-app-other-cert', { certificate: other.certificate, privateKey: other.privateKey });
+    const c = graphConnector(sim, 'certificate');
+    c.spec.msgraph = { ...c.spec.msgraph!, auth: { type: 'certificate', secretRef: { name: 'entra-app-other-cert' } } };
+    const r = await run(fx.deps, task(), c);
+    expect(r.reason).toBe('ExtractFailed');
+    expect(r.extract?.info).toContain('AADSTS700027');
+    expect(r.extract?.info).toContain(
+      'upload the certificate of secret "entra-app-other-cert" to the app registration',
+    );
+    expect(r.extract?.info).not.toContain('PRIVATE KEY');
+  });
+
   it('refuses a Graph host whose certificate it cannot verify, naming the CA setting', async () => {
     const c = graphConnector(sim);
     c.spec.msgraph = { ...c.spec.msgraph!, tls: undefined };
