@@ -5,6 +5,7 @@
  *
  *   npm run bench:msgraph                                  50,000 users, 7,000 groups
  *   npm run bench:msgraph -- --users 200000 --groups 7000  (peak RSS must stay flat)
+ *   npm run bench:msgraph -- --extract-only                the connector alone, first in a fresh process
  *
  * (a) is the physical limit measured in the same run: the same pages (/groups, every /groups/{id}/members, /users,
  * $top=999) read with undici fetch + JSON.parse at the connector's concurrency (4 member reads in flight), with a
@@ -27,7 +28,7 @@ import { LocalSecretResolver } from '../src/secrets/resolver.js';
 import { SqliteTaskCache } from '../src/state/sqlite/sqlite-task-cache.js';
 import { LocalTarget } from '../src/targets/local/local-target.js';
 import { sharedTarget } from '../src/targets/types.js';
-import { intOption, RssSampler, round, table, verdict } from './lib/measure.js';
+import { flag, intOption, RssSampler, round, table, verdict } from './lib/measure.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const USERS = intOption('--users', 50_000);
@@ -253,6 +254,12 @@ async function main(): Promise<void> {
       PROVISIO_SECRET_ENTRA_APP_CLIENT_SECRET: 'bench-s3cret',
       PROVISIO_SECRET_ENTRA_CA_CA_CRT: source.caCert,
     });
+    if (flag('--extract-only')) {
+      // The connector's own memory, measured first in a fresh process: nothing mapped or stored.
+      const only = await extractOnly(source, secrets);
+      process.stdout.write(`${JSON.stringify({ users: USERS, groups: GROUPS, extractOnly: only })}\n`);
+      return;
+    }
     const b = await scheduledRun(source, secrets, dir, task('full'), 'full-1');
     const a = await bare(source);
     const c = await scheduledRun(source, secrets, dir, task('incremental'), 'incr-1');
