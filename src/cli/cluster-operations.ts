@@ -24,6 +24,8 @@ export interface ClusterOperationOptions {
   kubeconfig?: string;
   wait?: boolean;
   timeoutSeconds: number;
+  /** clear-cache --cursor: the cursor-reset annotation instead of the plain clear. */
+  cursor?: boolean;
 }
 
 export async function clusterOperation(op: string, task: string, opts: ClusterOperationOptions): Promise<number> {
@@ -38,7 +40,13 @@ export async function clusterOperation(op: string, task: string, opts: ClusterOp
     if (wait) previousRun = (await getStatus()).lastRun?.id;
     const requestedAt = new Date().toISOString();
     await api.patchNamespacedCustomObject(
-      { ...ref, body: PATCHES[op](requestedAt) },
+      {
+        ...ref,
+        body:
+          op === 'clear-cache' && opts.cursor
+            ? { metadata: { annotations: { [ANNOTATIONS.clearCursorRequestedAt]: requestedAt } } }
+            : PATCHES[op](requestedAt),
+      },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
   } catch (e) {

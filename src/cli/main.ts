@@ -190,6 +190,9 @@ export function buildProgram(): Command {
       .option('-n, --namespace <ns>', 'namespace', 'default')
       .option('--kubernetes', 'operate on the Task in the cluster (annotations, spec.suspend) instead')
       .option('--kubeconfig <file>', 'with --kubernetes: kubeconfig file');
+    if (op === 'clear-cache') {
+      cmd.option('--cursor', 'also reset the incremental cursors: the next run reads every kind in full');
+    }
     if (op === 'trigger') {
       cmd.option('--wait', 'follow the run until it ends; exit 1 if it failed');
       cmd.option('--if-idle', 'a task that already runs is not an error (exit 0)');
@@ -211,6 +214,7 @@ export function buildProgram(): Command {
           kubeconfig: opts.kubeconfig,
           wait: opts.wait,
           timeoutSeconds: opts.timeout ?? 7200,
+          cursor: opts.cursor,
         });
         return;
       }
@@ -220,6 +224,7 @@ export function buildProgram(): Command {
         wait: opts.wait,
         ifIdle: opts.ifIdle,
         timeoutSeconds: opts.timeout ?? 7200,
+        cursor: opts.cursor,
       });
     });
   }

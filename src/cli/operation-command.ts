@@ -16,6 +16,8 @@ export interface OperationOptions {
   /** trigger: a task that already runs is not an error (exit 0). */
   ifIdle?: boolean;
   timeoutSeconds: number;
+  /** clear-cache: reset the incremental cursors too. */
+  cursor?: boolean;
 }
 
 export async function operationCommand(op: string, task: string, opts: OperationOptions): Promise<number> {
@@ -29,7 +31,8 @@ export async function operationCommand(op: string, task: string, opts: Operation
     );
     return 1;
   }
-  const answer = (await call(opts.server, `${path}/${op}`, ns, name)) as { result: string };
+  const query = op === 'clear-cache' && opts.cursor ? '?cursor=true' : '';
+  const answer = (await call(opts.server, `${path}/${op}${query}`, ns, name)) as { result: string };
   if (op === 'trigger' && (answer.result === 'running' || answer.result === 'queued-already')) {
     const what = answer.result === 'running' ? 'already running' : 'already queued to run';
     console.log(`task ${ns}/${name} is ${what}: trigger ignored`);

@@ -117,7 +117,7 @@ export class Controller {
       ...common,
       scheduler: this.scheduler,
       cache: opts.cache,
-      clearCache: (k) => this.clearCache(k),
+      clearCache: (k, o) => this.clearCache(k, o),
     });
     this.connectors = new ConnectorReconciler({
       ...common,
@@ -175,9 +175,10 @@ export class Controller {
     return this.scheduler.stop(key);
   }
 
-  clearCache(key: string): void {
-    this.opts.cache.requestClear(key);
-    this.opts.log.info({ task: key }, 'cache clear requested: it is applied when the next run starts');
+  clearCache(key: string, options: { cursors?: boolean } = {}): void {
+    this.opts.cache.requestClear(key, options);
+    const what = options.cursors ? 'cache clear and cursor reset' : 'cache clear';
+    this.opts.log.info({ task: key }, `${what} requested: it is applied when the next run starts`);
   }
 
   setSuspended(key: string, suspended: boolean): void {

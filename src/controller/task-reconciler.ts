@@ -24,7 +24,7 @@ export interface TaskReconcilerOptions {
   cache: TaskCache;
   log: Logger;
   now: () => Date;
-  clearCache(key: string): void;
+  clearCache(key: string, options?: { cursors?: boolean }): void;
 }
 
 export class TaskReconciler {
@@ -80,6 +80,11 @@ export class TaskReconciler {
     if (clearAt && clearAt !== (rec.status.lastHandledClearCacheAt ?? rec.handledClearCacheAt)) {
       this.o.clearCache(key);
       rec.status.lastHandledClearCacheAt = clearAt;
+    }
+    const cursorAt = a[ANNOTATIONS.clearCursorRequestedAt];
+    if (cursorAt && cursorAt !== rec.status.lastHandledClearCursorAt) {
+      this.o.clearCache(key, { cursors: true });
+      rec.status.lastHandledClearCursorAt = cursorAt;
     }
     delete rec.handledStopAt;
     delete rec.handledClearCacheAt;

@@ -30,6 +30,11 @@ export function prepareCache(cache: TaskCache, task: Task, taskKey: string, now:
   else if (due && (!meta.clearedAt || Date.parse(meta.clearedAt) < due.getTime()))
     reason = 'a scheduled clear time passed';
   if (meta.mappingHash !== hash) cache.setMappingHash(taskKey, hash);
+  if (meta.cursorResetRequested) {
+    // Only on request: the cursors are what lets an incremental task continue, and a plain clear keeps them.
+    cache.setCursors(taskKey, {});
+    log.info('incremental cursors reset on request: every kind is read in full in this run');
+  }
   if (reason) {
     cache.clear(taskKey, now);
     log.info({ reason }, `task cache cleared because ${reason}: every record is loaded again`);

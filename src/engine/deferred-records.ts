@@ -42,6 +42,9 @@ export class DeferredRecords {
 
   close(): void {
     for (const f of this.files.values()) {
+      // A stream still opening its file (a resync right after the first record) fails once the directory is
+      // gone: that failure is expected and must not surface as an unhandled error.
+      f.stream.on('error', () => {});
       f.stream.destroy();
       rmSync(f.file, { force: true });
     }

@@ -51,6 +51,7 @@ export async function extractAndLoad(ctx: RunContext): Promise<ExtractOutcome> {
       ctx.deferred.close();
       ctx.deferred = new DeferredRecords(ctx.deferredDir);
       ctx.record.extract.records = 0;
+      ctx.record.notes.push(`${e.kind} records read in full: ${e.message}`);
       ctx.log.warn(
         { kind: e.kind, reason: e.message },
         `the source cannot continue the ${e.kind} records from where the last run ended (${e.message}): reading them in full`,

@@ -48,7 +48,8 @@ async function endExtract(ctx: RunContext, outcome: ExtractOutcome): Promise<voi
   extract.status = outcome.complete ? 'Succeeded' : 'Incomplete';
   extract.completionTime = ctx.record.now().toISOString();
   const read = ctx.record.readSummary();
-  extract.info = outcome.complete ? read : `${outcome.reason ?? 'the source did not deliver everything'}; ${read}`;
+  const info = outcome.complete ? read : `${outcome.reason ?? 'the source did not deliver everything'}; ${read}`;
+  extract.info = [info, ...(outcome.notes ?? [])].join('; ');
   for (const [kind, n] of ctx.pipeline.unmarked()) {
     ctx.record.notes.push(
       `${n} ${kind} records the source reported deleted were not marked: the ${kind} mappings have no onDeleted`,

@@ -392,7 +392,7 @@ export const connectorSchema: JsonSchema = {
           "additionalProperties": {
             "type": "string"
           },
-          "description": "Annotations; provisio.dev/requestedAt, provisio.dev/stopRequestedAt and provisio.dev/clearCacheRequestedAt request operations."
+          "description": "Annotations; provisio.dev/requestedAt, provisio.dev/stopRequestedAt, provisio.dev/clearCacheRequestedAt and provisio.dev/clearCursorRequestedAt request operations."
         },
         "generation": {
           "type": "integer",
@@ -1211,7 +1211,7 @@ export const taskSchema: JsonSchema = {
           "additionalProperties": {
             "type": "string"
           },
-          "description": "Annotations; provisio.dev/requestedAt, provisio.dev/stopRequestedAt and provisio.dev/clearCacheRequestedAt request operations."
+          "description": "Annotations; provisio.dev/requestedAt, provisio.dev/stopRequestedAt, provisio.dev/clearCacheRequestedAt and provisio.dev/clearCursorRequestedAt request operations."
         },
         "generation": {
           "type": "integer",
@@ -2170,6 +2170,10 @@ export const taskSchema: JsonSchema = {
         "lastHandledClearCacheAt": {
           "type": "string",
           "description": "The last provisio.dev/clearCacheRequestedAt annotation value the controller acted on."
+        },
+        "lastHandledClearCursorAt": {
+          "type": "string",
+          "description": "The last provisio.dev/clearCursorRequestedAt annotation value (clear-cache --cursor) the controller acted on."
         },
         "phase": {
           "type": "string",

@@ -30,7 +30,7 @@ export interface Metadata {
     [k: string]: string;
   };
   /**
-   * Annotations; provisio.dev/requestedAt, provisio.dev/stopRequestedAt and provisio.dev/clearCacheRequestedAt request operations.
+   * Annotations; provisio.dev/requestedAt, provisio.dev/stopRequestedAt, provisio.dev/clearCacheRequestedAt and provisio.dev/clearCursorRequestedAt request operations.
    */
   annotations?: {
     [k: string]: string;
@@ -840,6 +840,10 @@ export interface TaskStatus {
    * The last provisio.dev/clearCacheRequestedAt annotation value the controller acted on.
    */
   lastHandledClearCacheAt?: string;
+  /**
+   * The last provisio.dev/clearCursorRequestedAt annotation value (clear-cache --cursor) the controller acted on.
+   */
+  lastHandledClearCursorAt?: string;
   /**
    * What the task is doing now.
    */

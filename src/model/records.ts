@@ -37,4 +37,9 @@ export interface ExtractOutcome {
   reason?: string;
   /** The cursors to store once the load succeeded; a kind left out keeps its old cursor. */
   cursors?: Cursors;
+  /**
+   * What the connector did that the admin should know of (a header it added, records it excluded, a kind it
+   * read in full again), appended to the run's extract info.
+   */
+  notes?: string[];
 }

@@ -27,6 +27,8 @@ export const ANNOTATIONS = {
   requestedAt: 'provisio.dev/requestedAt',
   stopRequestedAt: 'provisio.dev/stopRequestedAt',
   clearCacheRequestedAt: 'provisio.dev/clearCacheRequestedAt',
+  /** `provisio clear-cache --cursor`: the cache clear that also resets the incremental cursors. */
+  clearCursorRequestedAt: 'provisio.dev/clearCursorRequestedAt',
 } as const;
 
 export const DEFAULT_NAMESPACE = 'default';

@@ -43,12 +43,12 @@ export function mountStatusApi(
     return { body: viewOf(kind, stored, deps.store, deps.statuses) };
   });
 
-  const taskOp = (op: string, act: (key: string) => unknown) =>
-    server.route('POST', `/api/v1/namespaces/{ns}/tasks/{name}/${op}`, true, async ({ params, caller }) => {
+  const taskOp = (op: string, act: (key: string, query: URLSearchParams) => unknown) =>
+    server.route('POST', `/api/v1/namespaces/{ns}/tasks/{name}/${op}`, true, async ({ params, caller, query }) => {
       const key = refKey(params.ns, params.name);
       if (!deps.store.get('Task', key))
         throw new Refusal('notFound', `Task "${params.name}" not found in namespace "${params.ns}"`);
-      const result = act(key);
+      const result = act(key, query);
       // Who asked matters when a run is stopped or a task suspended: the caller is the token's id.
       deps.log?.info(
         { task: key, operation: op, caller: caller ?? 'anonymous', result },
@@ -73,9 +73,11 @@ export function mountStatusApi(
     return { body: { connector: key, ...connection } };
   });
   taskOp('stop', (key) => (deps.controller.stop(key) ? 'stopping' : 'not-running'));
-  taskOp('clear-cache', (key) => {
-    deps.controller.clearCache(key);
-    return 'requested';
+  // ?cursor=true (`provisio clear-cache --cursor`) also resets the incremental cursors.
+  taskOp('clear-cache', (key, query) => {
+    const cursors = query.get('cursor') === 'true';
+    deps.controller.clearCache(key, { cursors });
+    return cursors ? 'requested with cursor reset' : 'requested';
   });
   taskOp('suspend', (key) => {
     deps.controller.setSuspended(key, true);

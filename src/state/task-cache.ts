@@ -11,6 +11,8 @@ export interface TaskCacheMeta {
   mappingHash?: string;
   clearedAt?: string;
   clearRequested: boolean;
+  /** A clear that also resets the cursors was requested (`clear-cache --cursor`). */
+  cursorResetRequested: boolean;
   /** Incremental cursors per kind, as of the last successful load. */
   cursors: Cursors;
   /** The last run whose loads this cache reflects (a run on another replica invalidates it). */
@@ -20,8 +22,11 @@ export interface TaskCacheMeta {
 export interface TaskCache {
   meta(task: string): TaskCacheMeta;
   setMappingHash(task: string, hash: string): void;
-  /** Asks for a clear; the engine applies it when the task's next run starts, never mid-run. */
-  requestClear(task: string): void;
+  /**
+   * Asks for a clear; the engine applies it when the task's next run starts, never mid-run. `cursors`: the
+   * clear also resets the incremental cursors (the next run reads every kind in full); a plain clear never does.
+   */
+  requestClear(task: string, options?: { cursors?: boolean }): void;
   /** Empties the task's entries. Cursors and misses are kept: a cache clear resets neither. */
   clear(task: string, at: Date): void;
   setLastRun(task: string, runId: string): void;

@@ -60,6 +60,8 @@ export interface HttpClientOptions {
    * anything is sent, so that no bug in URL building can carry the connector's credentials to another host.
    */
   origins?: ReadonlySet<string>;
+  /** Told of every retry after it is logged (a connector counting throttled calls). */
+  observeRetry?: OnRetry;
 }
 
 export interface ExchangeOptions {
@@ -78,7 +80,8 @@ export class HttpClient {
 
   constructor(private readonly options: HttpClientOptions) {
     this.sendOnce = sender(options.dispatcher);
-    this.logRetry = ({ req, attempt, delayMs, reason }) =>
+    this.logRetry = (event) => {
+      const { req, attempt, delayMs, reason } = event;
       options.log.warn(
         {
           request: describeRequest(req.method, req.url),
@@ -88,6 +91,8 @@ export class HttpClient {
         },
         options.retryMessage ?? 'retrying REST request',
       );
+      options.observeRetry?.(event);
+    };
   }
 
   /**

@@ -114,6 +114,20 @@ describe('the clearCacheRequestedAt annotation', () => {
   });
 });
 
+describe('the clearCursorRequestedAt annotation (clear-cache --cursor)', () => {
+  it('asks for a clear that also resets the cursors, once per value', async () => {
+    h = await startController(repo.dir, state.dir);
+    await h.controller.runOnce();
+    repo.write('hr-employees.yaml', taskYaml({ annotations: { [ANNOTATIONS.clearCursorRequestedAt]: 'now-1' } }));
+    repo.commit('reset the cursors');
+    await h.reload();
+    expect(h.cache.meta(TASK)).toMatchObject({ clearRequested: true, cursorResetRequested: true });
+    expect(h.task().status.lastHandledClearCursorAt).toBe('now-1');
+    await h.controller.runOnce();
+    expect(h.cache.meta(TASK)).toMatchObject({ clearRequested: false, cursorResetRequested: false, cursors: {} });
+  });
+});
+
 describe('suspend and resume', () => {
   it('suspends scheduling: phase Suspended, no next run, triggers refused; resume brings the schedule back', async () => {
     h = await startController(repo.dir, state.dir);

@@ -209,6 +209,13 @@ describe('operations', () => {
     expect(view.status.lastRun?.load).toMatchObject({ status: 'Succeeded', created: 0, updated: 4, unchanged: 0 });
   });
 
+  it('accepts a cache clear with a cursor reset (clear-cache --cursor)', async () => {
+    expect(await call('POST', `${TASK_PATH}/clear-cache?cursor=true`, 'tok1')).toMatchObject({
+      status: 202,
+      body: { task: 'iga/hr-employees', operation: 'clear-cache', result: 'requested with cursor reset' },
+    });
+  });
+
   it('answers 404 for an operation on an unknown task', async () => {
     expect(await call('POST', '/api/v1/namespaces/iga/tasks/hr-nobody/trigger', 'tok1')).toMatchObject({
       status: 404,

@@ -1,11 +1,18 @@
 /**
- * Microsoft Graph / Entra ID connector (seed 002).
- * Capabilities only so far: validation and scheduling know what this type supports; its extract
- * and actions are added in this folder without touching the engine.
+ * Microsoft Graph / Entra ID connector (seed 002): scheduled reads of users, groups and memberships (full, or
+ * incremental through delta rounds) and of any Graph query with subqueries, the connection check, and the
+ * app registration's credential (MSAL) kept per connector between runs.
  */
-
 import { connectorSecretRefs } from '../secret-refs.js';
 import type { ConnectorType } from '../types.js';
+import { checkGraphConnection } from './check.js';
+import { closeCredentials, evictCredential } from './credentials.js';
+import { extractGraph } from './extract.js';
+import { validateGraphTask } from './validation.js';
+
+export { checkGraphConnection } from './check.js';
+export { extractGraph } from './extract.js';
+export type { GraphRuntimeOptions } from './session.js';
 
 export const msgraphConnector: ConnectorType = {
   type: 'msgraph',
@@ -13,4 +20,12 @@ export const msgraphConnector: ConnectorType = {
   incremental: true,
   mappingsTypes: ['identityAndAccess', 'identity', 'access', 'generic'],
   secretRefs: connectorSecretRefs('msgraph'),
+  validateTask: validateGraphTask,
+  mappingPrefixes: (task) => task.spec.source?.msgraph?.subqueries ?? [],
+  extract: (ctx) => extractGraph(ctx),
+  checkConnection: (ctx) => checkGraphConnection(ctx),
+  // The credential holds the secret values, MSAL's token cache and the TLS dispatcher: dropping it makes the
+  // next run read them again; calls in flight finish on it.
+  evictSessions: (namespace, name) => evictCredential(namespace, name),
+  closeSessions: () => closeCredentials(),
 };

@@ -85,7 +85,8 @@ export class SqliteTaskCache implements TaskCache {
     return {
       mappingHash: row?.mapping_hash ?? undefined,
       clearedAt: row?.cleared_at ?? undefined,
-      clearRequested: row?.clear_requested === 1,
+      clearRequested: (row?.clear_requested ?? 0) >= 1,
+      cursorResetRequested: row?.clear_requested === 2,
       cursors: row?.cursors ? (JSON.parse(row.cursors) as Cursors) : {},
       lastRunId: row?.last_run ?? undefined,
     };
@@ -103,9 +104,11 @@ export class SqliteTaskCache implements TaskCache {
     this.upsertMeta(task, 'mapping_hash', hash);
   }
 
-  /** Asks for a clear; the engine applies it when the task's next run starts, never mid-run. */
-  requestClear(task: string): void {
-    this.upsertMeta(task, 'clear_requested', 1);
+  /** Asks for a clear; the engine applies it when the task's next run starts, never mid-run. 2: cursors too. */
+  requestClear(task: string, options: { cursors?: boolean } = {}): void {
+    // A cursor reset already asked for is not downgraded by a plain clear before the next run.
+    const current = this.meta(task).cursorResetRequested ? 2 : 0;
+    this.upsertMeta(task, 'clear_requested', Math.max(current, options.cursors ? 2 : 1));
   }
 
   /** Empties the task's cache. The cursors are kept: a cache clear does not reset incremental state. */
