@@ -199,7 +199,8 @@ describe('watch', () => {
     try {
       await seen(/NotReconciled/);
       expect((await cli(['run', '--dir', repo.dir, '--state-dir', fresh, '--once'])).code).toBe(0);
-      await seen(/Succeeded \d+s ago/);
+      // EXTRACT and LOAD Succeeded, LAST RUN seconds ago.
+      await seen(/Succeeded +Succeeded +\d+s ago/);
       const tables = out.split('\n\n');
       expect(tables.length).toBeGreaterThanOrEqual(2);
       expect(tables.at(-1)).toMatch(/^NAMESPACE {3}NAME/);

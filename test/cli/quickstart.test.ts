@@ -105,7 +105,9 @@ describe('the quickstart', () => {
     const values = cells(row ?? '');
     expect(values[cols.indexOf('NAME')]).toBe('hr-employees');
     expect(values[cols.indexOf('READY')]).toBe('True');
-    expect(values[cols.indexOf('LAST RUN')]).toMatch(/^Succeeded \d+s ago$/);
+    expect(values[cols.indexOf('EXTRACT')]).toBe('Succeeded');
+    expect(values[cols.indexOf('LOAD')]).toBe('Succeeded');
+    expect(values[cols.indexOf('LAST RUN')]).toMatch(/^\d+s ago$/);
   });
 
   it('with --target m42 loads into the simulated home solution and reads the cards back through its API', {

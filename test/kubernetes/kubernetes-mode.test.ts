@@ -128,7 +128,11 @@ describe('provisio run --kubernetes', () => {
     await patchTask('hr-employees', { metadata: { annotations: { 'provisio.dev/requestedAt': requestedAt } } });
     const ran = await waitFor('the requested run to finish', async () => {
       const t = await getTask();
-      return t.status?.lastHandledReconcileAt === requestedAt && t.status.lastRun?.load?.status === 'Succeeded'
+      // The run is finished once it is in the history: load status is written as progress before that.
+      const finished = t.status?.history?.some((h) => h.id === t.status?.lastRun?.id) ?? false;
+      return t.status?.lastHandledReconcileAt === requestedAt &&
+        t.status.lastRun?.load?.status === 'Succeeded' &&
+        finished
         ? t
         : undefined;
     });
