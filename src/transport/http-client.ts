@@ -36,6 +36,7 @@ export {
   type RetryOptions,
   type RetryPolicy,
   retryAfterMs,
+  wait,
 } from './retry.js';
 export type { HttpMethod, HttpRequest, HttpResponse } from './send.js';
 

@@ -121,7 +121,7 @@ export const retrying =
     retry(send, req, signal, policy, onRetry);
 
 /** Sleeps `ms`, or rejects with the signal's reason the moment it aborts. */
-function wait(ms: number, signal: AbortSignal): Promise<void> {
+export function wait(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const stop = (): void => {
       clearTimeout(timer);

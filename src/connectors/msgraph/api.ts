@@ -8,6 +8,7 @@ import type { Logger } from '../../log/logger.js';
 import { type HttpClient, type HttpResponse, statusText } from '../../transport/http-client.js';
 import { excerpt } from '../../transport/scrub.js';
 import type { Authenticator } from '../kit/auth/index.js';
+import { parseJsonBody } from '../kit/json-body.js';
 import { isRecord } from '../kit/markers.js';
 import { type PagingOutcome, paginate } from '../kit/paging/paginate.js';
 import type { PageResponse, PagingStrategy } from '../kit/paging/strategy.js';
@@ -96,7 +97,7 @@ export class GraphApi {
   async getJson(url: URL, extra: Record<string, string> = {}): Promise<PageResponse> {
     const res = await this.send(url, extra);
     if (res.status < 200 || res.status >= 300) throw refusal(this.describe(url), res, this.options.scrub);
-    return { url, status: res.status, headers: res.headers, body: parse(res.body, this.describe(url)) };
+    return { url, status: res.status, headers: res.headers, body: parseJsonBody(res.body, this.describe(url)) };
   }
 
   /** Every page of a Graph list (or delta round) from its first URL, following `@odata.nextLink`. */
@@ -148,15 +149,6 @@ function sameOrigin(link: string, base: URL, where: string): URL {
     throw new ExtractError(`${where} sent a next link to ${url.origin}, outside ${base.origin}; not followed`);
   }
   return url;
-}
-
-function parse(text: string, where: string): unknown {
-  if (text.trim() === '') return null;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (e) {
-    throw new ExtractError(`response from ${where} is not valid JSON: ${excerpt((e as Error).message)}`);
-  }
 }
 
 /** Graph's error code and message, when the body is one. */

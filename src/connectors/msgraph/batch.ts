@@ -4,7 +4,7 @@
  * Retry-After) is sent again in a later batch after the longest wait its batch asked for; the whole batch's
  * own throttling is the HTTP client's. Answers come back by path, in any order Graph sends them.
  */
-import { backoffMs, retryAfterMs } from '../../transport/http-client.js';
+import { backoffMs, retryAfterMs, wait } from '../../transport/http-client.js';
 import { isRecord } from '../kit/markers.js';
 import { ExtractError } from '../types.js';
 import { type GraphApi, graphError } from './api.js';
@@ -46,7 +46,7 @@ export async function batchGet(
         } else out.set(path, { status: a.status, body: a.body });
       }
     }
-    if (again.length > 0 && waitMs > 0) await sleep(waitMs, signal);
+    if (again.length > 0 && waitMs > 0) await wait(waitMs, signal);
     pending = again;
   }
   return out;
@@ -85,19 +85,4 @@ async function sendBatch(
     if (!out.has(i)) throw new ExtractError(`POST /v1.0/$batch left request ${chunk[i]} unanswered`);
   }
   return out;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const stop = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', stop);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', stop, { once: true });
-  });
 }

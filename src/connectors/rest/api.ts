@@ -7,10 +7,10 @@ import type { Logger } from '../../log/logger.js';
 import { type HttpClient, type HttpResponse, statusText } from '../../transport/http-client.js';
 import { excerpt } from '../../transport/scrub.js';
 import { describeRequest, describeTarget } from '../../transport/url.js';
+import { parseJsonBody } from '../kit/json-body.js';
 import { ExtractError } from '../types.js';
 import type { Authenticator, AuthState } from './auth.js';
 import type { CallBudget } from './budget.js';
-import { parseJsonBody } from './json.js';
 import { checkErrorMarker } from './records.js';
 
 export interface ApiResponse {

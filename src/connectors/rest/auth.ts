@@ -10,8 +10,8 @@ import { type SecretData, type SecretResolver, secretNotFound } from '../../secr
 import { type HttpClient, statusText } from '../../transport/http-client.js';
 import { excerpt, type SecretScrubber } from '../../transport/scrub.js';
 import { type Authenticator, type IssuedToken, NO_AUTH, staticHeader, TokenAuth } from '../kit/auth/index.js';
+import { parseJsonBody } from '../kit/json-body.js';
 import { ExtractError } from '../types.js';
-import { parseJsonBody } from './json.js';
 import { isRecord, readMarker } from './records.js';
 
 export interface AuthDeps {

@@ -13,6 +13,7 @@ import {
 import { excerpt } from '../../transport/scrub.js';
 import { describeTarget } from '../../transport/url.js';
 import type { Authenticator } from '../kit/auth/index.js';
+import { parseJsonBody } from '../kit/json-body.js';
 import { isRecord } from '../kit/markers.js';
 import type { PageResponse } from '../kit/paging/strategy.js';
 import { ExtractError } from '../types.js';
@@ -60,7 +61,7 @@ export class ScimApi {
     const res = await this.get(url);
     const where = this.describe(url);
     if (res.status < 200 || res.status >= 300) throw refusal(where, res, this.options.scrub);
-    return { url, status: res.status, headers: res.headers, body: parse(res.body, where) };
+    return { url, status: res.status, headers: res.headers, body: parseJsonBody(res.body, where) };
   }
 
   /** One counted GET returning any non-transient answer (the connection check reads statuses itself). */
@@ -109,15 +110,6 @@ export class ScimApi {
     const request = this.describe(url, method);
     this.options.log.debug({ request, status: res.status, ms: Date.now() - started }, 'SCIM call');
     return res;
-  }
-}
-
-function parse(text: string, where: string): unknown {
-  if (text.trim() === '') return null;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (e) {
-    throw new ExtractError(`response from ${where} is not valid JSON: ${excerpt((e as Error).message)}`);
   }
 }
 

@@ -1,4 +1,6 @@
-/** JSON bodies: an empty body is "no content" (null); anything unparsable fails the run with the parser's reason. */
+/**
+ * JSON bodies of scheduled reads (REST, SCIM, Graph): an empty body is "no content" (null); anything unparsable fails the run with the parser's reason.
+ */
 
 import { excerpt } from '../../transport/scrub.js';
 import { ExtractError } from '../types.js';
