@@ -116,7 +116,7 @@ async function waitForRun(server: string, path: string, previousId: string | und
   const deadline = Date.now() + timeoutSeconds * 1000;
   while (Date.now() < deadline) {
     const v = (await apiCall('GET', server, path)) as ResourceView;
-    const run = v.status.lastRun as (TaskRunSummary & { extract?: { total?: number } }) | undefined;
+    const run = v.status.lastRun as TaskRunSummary | undefined;
     if (run && run.id !== previousId) {
       const records = run.extract?.records ?? 0;
       const cards = (run.load?.created ?? 0) + (run.load?.updated ?? 0);

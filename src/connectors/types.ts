@@ -18,6 +18,8 @@ export type { Cursor, Cursors, ExtractedRecord, ExtractOutcome, RecordKind } fro
 export interface ExtractProgress {
   records: number;
   apiCalls: number;
+  /** Records the source announced it holds, when it did (a total header, SCIM totalResults): progress bars. */
+  total?: number;
 }
 
 /** What a connector gets for any work on behalf of a task: scheduled extracts and event actions alike. */

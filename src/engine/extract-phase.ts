@@ -73,6 +73,7 @@ function extractContext(ctx: RunContext): ExtractContext {
     cursors: { ...ctx.cursors },
     progress: (p) => {
       ctx.record.extract.apiCalls = p.apiCalls;
+      if (p.total !== undefined) ctx.record.extract.total = p.total;
       ctx.record.progress();
     },
     scrubber: ctx.scrubber,

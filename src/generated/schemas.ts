@@ -1758,6 +1758,10 @@ export const taskSchema: JsonSchema = {
               "type": "integer",
               "description": "Records extracted."
             },
+            "total": {
+              "type": "integer",
+              "description": "Records the source announced it holds (a total header or count), when it did; progress bars show records against it."
+            },
             "apiCalls": {
               "type": "integer",
               "description": "Requests made."

@@ -954,6 +954,10 @@ export interface TaskRunSummary {
      */
     records?: number;
     /**
+     * Records the source announced it holds (a total header or count), when it did; progress bars show records against it.
+     */
+    total?: number;
+    /**
      * Requests made.
      */
     apiCalls?: number;

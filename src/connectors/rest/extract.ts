@@ -44,6 +44,7 @@ async function* run(
   const concurrency = Math.max(1, options.subqueryConcurrency ?? DEFAULT_SUBQUERY_CONCURRENCY);
   let records = 0;
   let reported = 0;
+  let announced: number | undefined;
   try {
     const url = joinUrl(rest.baseUrl, source.query);
     const pages = paginate({
@@ -75,7 +76,8 @@ async function* run(
       }
       // Calls whose pages were handed over: the next page's request, already out, counts with its page.
       reported = api.callsMade - (page.nextRequested ? 1 : 0);
-      ctx.progress({ records, apiCalls: reported });
+      announced ??= page.announced;
+      ctx.progress({ records, apiCalls: reported, total: announced });
     }
     // A last page read but not handed over (a repeated page) counts too.
     if (api.callsMade !== reported) ctx.progress({ records, apiCalls: api.callsMade });

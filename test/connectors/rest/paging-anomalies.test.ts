@@ -165,6 +165,25 @@ describe('a repeated non-empty page', () => {
 });
 
 describe('an announced total the run did not reach (X-Total-Count)', () => {
+  it('a total the source announces is kept in the run status for progress bars, whether or not it is reached', async () => {
+    const c = connector('offset');
+    await source.scenario(base('offset', { in: 'header' }));
+    const progress: Array<number | undefined> = [];
+    const r = await runTask(fx.deps, {
+      task,
+      connector: c,
+      runId: 'total-1',
+      trigger: 'manual',
+      plannedTime: new Date(),
+      signal: new AbortController().signal,
+      onProgress: (p) => progress.push(p.extract?.total),
+    });
+    expect(r.extract).toMatchObject({ status: 'Succeeded', records: 500, total: 500 });
+    // Known from the first page on: a bar can show records of 500 while the run goes.
+    expect(progress.filter((t) => t === 500).length).toBeGreaterThan(1);
+  });
+
+
   it('an empty page at page 4 with more data after it: Incomplete (was: 350 marked)', async () => {
     const c = connector('offset');
     await goodRun(c, base('offset', { in: 'header' }));

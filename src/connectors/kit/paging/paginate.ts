@@ -24,6 +24,8 @@ export interface Page<R extends PageResponse = PageResponse> {
   rows: unknown[] | undefined;
   /** The next page's request is already out (see paginate): callers counting calls so far leave it out. */
   nextRequested?: boolean;
+  /** Records the source announced on its first page (X-Total-Count, totalPath), when it did: for progress bars. */
+  announced?: number;
 }
 
 export interface PagingOutcome {
@@ -116,7 +118,14 @@ async function* pages<R extends PageResponse>(
       } else followed.add(k);
     }
     if (following) fetching = prefetch(options.fetch, following.url);
-    yield { index, response, rows, nextRequested: fetching !== undefined };
+    const announced = total && 'count' in total ? total.count : undefined;
+    yield {
+      index,
+      response,
+      rows,
+      nextRequested: fetching !== undefined,
+      ...(announced === undefined ? {} : { announced }),
+    };
     if (failure !== undefined) throw failure;
   }
   if (!outcome.complete || !total) return;
