@@ -183,7 +183,6 @@ describe('an announced total the run did not reach (X-Total-Count)', () => {
     expect(progress.filter((t) => t === 500).length).toBeGreaterThan(1);
   });
 
-
   it('an empty page at page 4 with more data after it: Incomplete (was: 350 marked)', async () => {
     const c = connector('offset');
     await goodRun(c, base('offset', { in: 'header' }));
