@@ -37,11 +37,13 @@ export async function startRedis(options: { password?: string; appendonly?: bool
   if (options.password) args.push('--requirepass', options.password);
   const auth = options.password ? `:${encodeURIComponent(options.password)}@` : '';
   const url = `redis://${auth}127.0.0.1:${port}/0`;
-  let client = new Redis(url, { lazyConnect: true });
+  // The test's own client sees the connection drop when a test crashes or stops the server on purpose.
+  const quiet = (c: Redis): Redis => c.on('error', () => {});
+  let client = quiet(new Redis(url, { lazyConnect: true }));
 
   const launch = async (): Promise<void> => {
     await run('redis-server', args);
-    client = new Redis(url, { lazyConnect: true });
+    client = quiet(new Redis(url, { lazyConnect: true }));
     const deadline = Date.now() + 10_000;
     for (;;) {
       try {
