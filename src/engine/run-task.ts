@@ -47,7 +47,8 @@ async function endExtract(ctx: RunContext, outcome: ExtractOutcome): Promise<voi
   const { extract, load, summary } = ctx.record;
   extract.status = outcome.complete ? 'Succeeded' : 'Incomplete';
   extract.completionTime = ctx.record.now().toISOString();
-  const read = ctx.record.readSummary();
+  const notes = outcome.notes?.length ? `${outcome.notes.join('; ')}; ` : '';
+  const read = `${notes}${ctx.record.readSummary()}`;
   extract.info = outcome.complete ? read : `${outcome.reason ?? 'the source did not deliver everything'}; ${read}`;
   for (const [kind, n] of ctx.pipeline.unmarked()) {
     ctx.record.notes.push(

@@ -37,4 +37,6 @@ export interface ExtractOutcome {
   reason?: string;
   /** The cursors to store once the load succeeded; a kind left out keeps its old cursor. */
   cursors?: Cursors;
+  /** What the run's extract info should say besides the counts (LDAP: members outside the read scope). */
+  notes?: string[];
 }

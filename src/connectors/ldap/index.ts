@@ -1,11 +1,15 @@
 /**
- * LDAP / Active Directory connector.
- * Capabilities only so far: validation and scheduling know what this type supports; its extract
- * and actions are added in this folder without touching the engine.
+ * LDAP / Active Directory connector (ldapts 8): scheduled reads of users and groups (full, or incremental on
+ * modifyTimestamp / uSNChanged with OpenLDAP accesslog deletes), memberships as references, and the connection
+ * check. See docs/adr/0012-ldap-connector.md.
  */
-
 import { connectorSecretRefs } from '../secret-refs.js';
 import type { ConnectorType } from '../types.js';
+import { checkLdapConnection } from './check.js';
+import { extractLdap } from './extract.js';
+import { validateLdapTask } from './validation.js';
+
+export { escapeDnValue, escapeFilterValue, filterProblem } from './escape.js';
 
 export const ldapConnector: ConnectorType = {
   type: 'ldap',
@@ -13,4 +17,7 @@ export const ldapConnector: ConnectorType = {
   incremental: true,
   mappingsTypes: ['identityAndAccess', 'identity', 'access', 'generic'],
   secretRefs: connectorSecretRefs('ldap'),
+  validateTask: (task, connector) => validateLdapTask(task, connector),
+  extract: (ctx) => extractLdap(ctx),
+  checkConnection: (ctx) => checkLdapConnection(ctx),
 };

@@ -1,0 +1,66 @@
+/**
+ * An LDAP entry as a record: exactly the attributes the mapping names (its first path segment), spelled as the
+ * mapping spells them, plus `dn` / `distinguishedName` from the entry's DN and `accountDisabled` from
+ * userAccountControl.
+ */
+import type { Entry } from 'ldapts';
+import type { TaskMapping } from '../../model/resources.js';
+import type { AttributeShapes } from './schema.js';
+import { accountDisabled, convert, DERIVED } from './values.js';
+
+const DN_NAMES = new Set(['dn', 'distinguishedname']);
+
+/** The attribute a mapping path reads: `mail` of `mail`, `memberOf` of `memberOf.0`. */
+export const attributeOf = (external: string): string => external.split(/[.[]/)[0];
+
+/** Names the record has (as the mapping writes them) and the attributes to ask the server for. */
+export interface Wanted {
+  names: string[];
+  request: string[];
+}
+
+export function wanted(mapping: TaskMapping | undefined, extra: readonly string[]): Wanted {
+  const names = [...new Set([...(mapping?.attributes ?? []).map((a) => attributeOf(a.external)), ...extra])];
+  const request = new Set<string>();
+  for (const n of names) {
+    const lower = n.toLowerCase();
+    if (lower === 'dn') continue;
+    request.add(DERIVED[lower] ?? n);
+  }
+  return { names, request: request.size > 0 ? [...request] : ['1.1'] };
+}
+
+export function toRecord(entry: Entry, names: readonly string[], shapes: AttributeShapes): Record<string, unknown> {
+  const byLower = new Map<string, string>();
+  for (const k of Object.keys(entry)) byLower.set(k.toLowerCase(), k);
+  const data: Record<string, unknown> = {};
+  for (const name of names) {
+    const lower = name.toLowerCase();
+    if (lower === 'dn' || (lower === 'distinguishedname' && !byLower.has(lower))) {
+      data[name] = entry.dn;
+      continue;
+    }
+    if (lower === 'accountdisabled') {
+      const uac = byLower.get('useraccountcontrol');
+      const v = uac ? accountDisabled(entry[uac]) : undefined;
+      if (v !== undefined) data[name] = v;
+      continue;
+    }
+    const key = byLower.get(lower);
+    if (key === undefined) continue;
+    const raw = entry[key];
+    if (Array.isArray(raw) && raw.length === 0) continue;
+    data[name] = convert(name, raw, shapes);
+  }
+  return data;
+}
+
+/** DNs compared as the server does for the common cases: case and spaces around separators do not matter. */
+export function normalDn(dn: string): string {
+  return dn
+    .trim()
+    .replace(/\s*([,=+])\s*/g, '$1')
+    .toLowerCase();
+}
+
+export const isDnName = (n: string): boolean => DN_NAMES.has(n.toLowerCase());
