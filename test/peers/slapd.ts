@@ -29,6 +29,8 @@ export interface SlapdOptions {
   tls?: boolean;
   /** The soft size limit for non-root binds (default 500). */
   sizeLimit?: number;
+  /** size.prtotal: the most entries one paged search may return to a non-root bind (default unlimited). */
+  pagedTotalLimit?: number;
   /** Without the accesslog database and overlay (a server whose deletes an incremental read cannot see). */
   accesslog?: boolean;
 }
@@ -175,7 +177,7 @@ async function config(dir: string, flavor: string, o: SlapdOptions, pki?: TestPk
     'modulepath /usr/lib/ldap',
     MODULES,
     ...tls,
-    `sizelimit size.soft=${o.sizeLimit ?? 500} size.hard=unlimited size.prtotal=unlimited`,
+    `sizelimit size.soft=${o.sizeLimit ?? 500} size.hard=unlimited size.prtotal=${o.pagedTotalLimit ?? 'unlimited'}`,
     ...(accesslog
       ? [
           'database mdb',

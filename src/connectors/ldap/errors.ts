@@ -36,19 +36,29 @@ export function explainBindError(e: unknown, bindDn: string): string {
     const why = code && AD_BIND_SUBCODES[code] ? AD_BIND_SUBCODES[code] : OPENLDAP_49;
     return `bind as "${bindDn}" refused: ${why}`;
   }
+  if (tlsProblem(e)) return describeLdapError(e);
   return `bind as "${bindDn}" failed: ${describeLdapError(e)}`;
 }
 
 /** One LDAP error as text: the result code's name and number, then the server's diagnostic message. */
 export function describeLdapError(e: unknown): string {
   if (e instanceof SizeLimitExceededError) {
-    return 'the server stopped the search at its size limit (sizeLimitExceeded, 4) although the read was paged: raise the limit for the bind account (OpenLDAP size.prtotal, AD MaxPageSize) or lower spec.ldap.pageSize';
+    return 'the server stopped the search at its size limit (sizeLimitExceeded, 4) although the read was paged: raise the limit for the bind account (OpenLDAP size.prtotal, AD MaxPageSize)';
   }
   if (e instanceof ResultCodeError) {
     const name = e.constructor.name.replace(/Error$/, '');
     return `${name} (${e.code})${e.message ? `: ${e.message}` : ''}`;
   }
   const err = e as { code?: string; message?: string };
+  if (tlsProblem(e)) {
+    return `the server certificate is not trusted (${err.message}): add the CA that signed it as spec.ldap.tls.caSecretRef, or set spec.ldap.tls.serverName to a name the certificate carries`;
+  }
   if (err?.code === 'ECONNREFUSED') return `connection refused (${err.message})`;
   return e instanceof Error ? e.message : String(e);
+}
+
+/** Node's certificate verification failures (self-signed, unknown issuer, wrong host name). */
+function tlsProblem(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code);
 }

@@ -36,7 +36,14 @@ export function toRecord(entry: Entry, names: readonly string[], shapes: Attribu
   const data: Record<string, unknown> = {};
   for (const name of names) {
     const lower = name.toLowerCase();
-    if (lower === 'dn' || (lower === 'distinguishedname' && !byLower.has(lower))) {
+    const present =
+      byLower.has(lower) &&
+      !(
+        Array.isArray(entry[byLower.get(lower) as string]) &&
+        (entry[byLower.get(lower) as string] as unknown[]).length === 0
+      );
+    // OpenLDAP has no distinguishedName attribute: the entry's DN is the same value.
+    if (lower === 'dn' || (lower === 'distinguishedname' && !present)) {
       data[name] = entry.dn;
       continue;
     }
