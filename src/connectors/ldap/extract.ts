@@ -83,6 +83,8 @@ async function* run(ctx: ExtractContext, outcome: ExtractOutcome): AsyncGenerato
     s.shapes = await readShapes(session.client);
     s.tracker = await changeTracker(ctx, session);
     const p = plans(ctx, session);
+    doing = 'indexing the DNs that memberships refer to';
+    await indexForIncremental(s, p);
     if (p.access) {
       doing = `reading groups under ${p.access.source.baseDn}`;
       yield* readGroupsAndUsers(s, p.access, p.identity, (d) => {
@@ -113,14 +115,14 @@ async function* readGroupsAndUsers(
 ): AsyncGenerator<ExtractedRecord> {
   const holdGroups = groups.refs.length > 0;
   const held: Array<Record<string, unknown>> = [];
-  s.indexes.access = new DnIndex();
+  s.indexes.access ??= new DnIndex();
   for await (const data of readKind(s, groups)) {
     if (holdGroups) held.push(data);
     else yield* emit(s, groups, data);
   }
   if (users) {
     doing(`reading users under ${users.source.baseDn}`);
-    s.indexes.identity = new DnIndex();
+    s.indexes.identity ??= new DnIndex();
     yield* emitAll(s, users, readKind(s, users));
   }
   for (const data of held) yield* emit(s, groups, data);
@@ -156,5 +158,29 @@ async function* readKind(s: RunState, plan: KindPlan): AsyncGenerator<Record<str
       yield data;
     }
     s.ctx.progress({ records: s.records, apiCalls: s.calls });
+  }
+}
+
+/**
+ * An incremental run reads only what changed, but memberships name any record: the kinds that references
+ * point to are indexed in full first (DN and unique attribute only), so that an unchanged group still resolves.
+ */
+async function indexForIncremental(s: RunState, p: { identity?: KindPlan; access?: KindPlan }): Promise<void> {
+  if (s.ctx.task.spec.fetch !== 'incremental' || s.ctx.mode !== 'incremental') return;
+  const referenced = new Set([p.identity, p.access].flatMap((k) => k?.refs.map((r) => r.references) ?? []));
+  for (const plan of [p.access, p.identity]) {
+    if (!plan || !referenced.has(plan.kind) || !s.ctx.cursors[plan.kind]) continue;
+    const index = new DnIndex();
+    const read = pagedSearch(s.session.client, {
+      baseDn: plan.source.baseDn,
+      filter: plan.source.filter,
+      attributes: [plan.unique],
+      pageSize: s.session.settings.pageSize,
+    });
+    for await (const page of read.pages) {
+      s.calls++;
+      for (const entry of page) index.add(entry.dn, toRecord(entry, [plan.unique], s.shapes)[plan.unique]);
+    }
+    s.indexes[plan.kind] = index;
   }
 }

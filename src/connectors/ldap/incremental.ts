@@ -1,7 +1,8 @@
 /**
  * Change tracking of incremental tasks, one cursor per kind:
  * - OpenLDAP: the highest `modifyTimestamp` read, read again with `>=` (a second has many changes) and the
- *   entries already seen at that second (their entryUUIDs) left out; deletes from the accesslog database
+ *   entry versions already seen at that second left out (entryUUID with entryCSN, so that a second change in
+ *   the same second is still read); deletes from the accesslog database
  *   (`reqType=delete`, named by reqEntryUUID) when the server has one and the account may read it.
  * - Active Directory: the highest `uSNChanged` read, bound to the domain controller that counted it (its
  *   dnsHostName, else the URL's host): USNs are per DC, so another DC means ResyncRequired and one full read.
@@ -81,6 +82,7 @@ function openLdapTracker(stored: Cursors, session: LdapSession): ChangeTracker {
     old[k] = parse<OpenLdapCursor>(k, stored[k], (v) => v?.v === 1 && typeof v.ts === 'string');
   }
   const next: Partial<Record<RecordKind, OpenLdapCursor>> = {};
+  const read = new Set<RecordKind>();
   let logSeen: string | undefined;
   const bump = (kind: RecordKind, ts: string, id: string): void => {
     const c = next[kind] ?? { v: 1, ts: old[kind]?.ts ?? '', ids: [...(old[kind]?.ids ?? [])] };
@@ -92,13 +94,14 @@ function openLdapTracker(stored: Cursors, session: LdapSession): ChangeTracker {
   };
   return {
     query(kind, filter) {
+      read.add(kind);
       const c = old[kind];
       const since = c ? `(modifyTimestamp>=${escapeFilterValue(c.ts)})` : undefined;
-      return { filter: and(filter, since), attributes: ['modifyTimestamp', 'entryUUID'] };
+      return { filter: and(filter, since), attributes: ['modifyTimestamp', 'entryUUID', 'entryCSN'] };
     },
     accept(kind, entry) {
       const ts = first(entry.modifyTimestamp) ?? first(entry.createTimestamp);
-      const id = first(entry.entryUUID) ?? entry.dn;
+      const id = `${first(entry.entryUUID) ?? entry.dn}@${first(entry.entryCSN) ?? ''}`;
       if (!ts) return true;
       const c = old[kind];
       bump(kind, ts, id);
@@ -111,6 +114,8 @@ function openLdapTracker(stored: Cursors, session: LdapSession): ChangeTracker {
       logSeen = probe.highest ?? since ?? startedLog;
       if (since === undefined) return;
       for (const d of probe.deletes) {
+        // reqStart is unique (it names the log entry): the one at the cursor was handed over last run.
+        if (d.start === since) continue;
         for (const k of kinds) {
           if (!underBase(d.dn, k.source.baseDn)) continue;
           const unique = k.unique.toLowerCase();
@@ -122,7 +127,7 @@ function openLdapTracker(stored: Cursors, session: LdapSession): ChangeTracker {
     },
     cursors() {
       const out: Cursors = {};
-      for (const k of ['identity', 'access'] as const) {
+      for (const k of read) {
         const c = next[k] ?? old[k] ?? { v: 1 as const, ts: gtime(new Date(0)), ids: [] };
         out[k] = JSON.stringify({ ...c, ...(logSeen ? { log: logSeen } : {}) });
       }
@@ -186,8 +191,10 @@ async function adTracker(stored: Cursors, session: LdapSession): Promise<ChangeT
     old[k] = c;
   }
   const highest: Partial<Record<RecordKind, bigint>> = {};
+  const read = new Set<RecordKind>();
   return {
     query(kind, filter) {
+      read.add(kind);
       const c = old[kind];
       const since = c ? `(uSNChanged>=${BigInt(c.usn) + 1n})` : undefined;
       return { filter: and(filter, since), attributes: ['uSNChanged'] };
@@ -203,7 +210,7 @@ async function adTracker(stored: Cursors, session: LdapSession): Promise<ChangeT
     async *deletes() {},
     cursors() {
       const out: Cursors = {};
-      for (const k of ['identity', 'access'] as const) {
+      for (const k of read) {
         const h = highest[k] ?? (old[k] ? BigInt(old[k].usn) : undefined) ?? BigInt(root.highestCommittedUSN ?? '0');
         out[k] = JSON.stringify({ v: 1, dc, usn: h.toString() });
       }
