@@ -2,6 +2,8 @@
  * LDAP benchmark: 50,000 inetOrgPerson entries in a throwaway slapd (test/peers/slapd.ts), read by
  *   (a) `ldapsearch -E pr=1000/noprompt` (OpenLDAP's own C client, the physical limit here; best of 2), output
  *       discarded;
+ *   (a2) the client library alone (ldapts searchPaginated, entries counted; best of 2): the share no connector on
+ *       ldapts can avoid;
  *   (b) the LDAP connector's extract alone (records iterated, nothing mapped or stored), pages of 1,000;
  *   (c) a scheduled identity run (runTask) into a fresh LocalTarget and task cache.
  * Same entries, same attributes, same service account, same run. Reported: records/s, the wall ratio against (a)
@@ -14,6 +16,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'ldapts';
 import { extractLdap } from '../src/connectors/ldap/extract.js';
 import { builtInConnectorTypes } from '../src/connectors/registry.js';
 import { runTask } from '../src/engine/run-task.js';
@@ -110,6 +113,26 @@ const task: Task = {
   },
 };
 
+/** (a2) the client library alone: ldapts searchPaginated over the same entries, entries counted. */
+async function ldaptsOnly(ldap: SlapdPeer): Promise<{ ms: number; records: number }> {
+  const client = new Client({ url: ldap.url });
+  const started = performance.now();
+  let records = 0;
+  try {
+    await client.bind(ldap.serviceDn, SERVICE_PASSWORD);
+    const pages = client.searchPaginated(BASE, {
+      scope: 'sub',
+      filter: FILTER,
+      attributes: ATTRIBUTES,
+      paged: { pageSize: PAGE },
+    });
+    for await (const page of pages) records += page.searchEntries.length;
+  } finally {
+    await client.unbind();
+  }
+  return { ms: performance.now() - started, records };
+}
+
 async function extractOnly(ldap: SlapdPeer) {
   const rss = new RssSampler();
   const started = performance.now();
@@ -167,6 +190,8 @@ async function main(): Promise<void> {
     const seedMs = await seed(ldap);
     const raws = [await ldapsearch(ldap), await ldapsearch(ldap)];
     const a = raws.reduce((x, y) => (y.ms < x.ms ? y : x));
+    const a2s = [await ldaptsOnly(ldap), await ldaptsOnly(ldap)];
+    const a2 = a2s.reduce((x, y) => (y.ms < x.ms ? y : x));
     const b = await extractOnly(ldap);
     const c = await scheduledRun(ldap, dir);
     const cRecords = c.summary.extract?.records ?? 0;
@@ -180,6 +205,7 @@ async function main(): Promise<void> {
     ];
     const rows = [
       row(`(a) ldapsearch -E pr=${PAGE}/noprompt`, a.records, a.ms, '-'),
+      row('(a2) ldapts searchPaginated alone', a2.records, a2.ms, '-'),
       row('(b) LDAP extract only', b.records, b.ms, String(b.rss.peakMb)),
       row('(c) scheduled run (runTask)', cRecords, c.ms, String(c.rss.peakMb)),
     ];
@@ -192,7 +218,7 @@ async function main(): Promise<void> {
       `(b) against (a): ${round(ratio, 2)} x, target at most 1.3 x: ${verdict(ratio <= 1.3)}; (c) extract ${c.summary.extract?.status}, load ${c.summary.load?.status} (created ${c.summary.load?.created})\n`,
     );
     process.stdout.write(
-      `${JSON.stringify({ entries: ENTRIES, page: PAGE, ldapsearch: a, extractOnly: b, run: { ms: c.ms, records: cRecords, rss: c.rss, load: c.summary.load }, ratio })}\n`,
+      `${JSON.stringify({ entries: ENTRIES, page: PAGE, ldapsearch: a, ldapts: a2, extractOnly: b, run: { ms: c.ms, records: cRecords, rss: c.rss, load: c.summary.load }, ratio })}\n`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -11,7 +11,7 @@ import { type KindSource, ldapSource } from './config.js';
 import { and } from './escape.js';
 import { type ChangeTracker, changeTracker } from './incremental.js';
 import { pagedSearch } from './read.js';
-import { attributeOf, toRecord, wanted } from './records.js';
+import { attributeOf, projector, toRecord, wanted } from './records.js';
 import { DnIndex, type ReferenceAttribute, resolveReferences, Unresolved } from './references.js';
 import { type AttributeShapes, readShapes } from './schema.js';
 import { type LdapSession, openLdapSession } from './session.js';
@@ -116,30 +116,32 @@ async function* readGroupsAndUsers(
   const holdGroups = groups.refs.length > 0;
   const held: Array<Record<string, unknown>> = [];
   s.indexes.access ??= new DnIndex();
-  for await (const data of readKind(s, groups)) {
-    if (holdGroups) held.push(data);
-    else yield* emit(s, groups, data);
+  for await (const page of readKind(s, groups)) {
+    if (holdGroups) held.push(...page);
+    else yield* emit(s, groups, page);
   }
   if (users) {
     doing(`reading users under ${users.source.baseDn}`);
     s.indexes.identity ??= new DnIndex();
     yield* emitAll(s, users, readKind(s, users));
   }
-  for (const data of held) yield* emit(s, groups, data);
+  yield* emit(s, groups, held);
 }
 
-async function* emitAll(s: RunState, plan: KindPlan, read: AsyncGenerator<Record<string, unknown>>) {
-  for await (const data of read) yield* emit(s, plan, data);
+async function* emitAll(s: RunState, plan: KindPlan, read: AsyncGenerator<Array<Record<string, unknown>>>) {
+  for await (const page of read) yield* emit(s, plan, page);
 }
 
-function* emit(s: RunState, plan: KindPlan, data: Record<string, unknown>): Generator<ExtractedRecord> {
-  const out = plan.refs.length > 0 ? resolveReferences(data, plan.refs, s.indexes, s.unresolved) : data;
-  s.records++;
-  yield { kind: plan.kind, data: out };
+function* emit(s: RunState, plan: KindPlan, page: Array<Record<string, unknown>>): Generator<ExtractedRecord> {
+  const resolve = plan.refs.length > 0;
+  for (const data of page) {
+    s.records++;
+    yield { kind: plan.kind, data: resolve ? resolveReferences(data, plan.refs, s.indexes, s.unresolved) : data };
+  }
 }
 
-/** The kind's entries as records (DN values still unresolved), indexing each by DN as it passes. */
-async function* readKind(s: RunState, plan: KindPlan): AsyncGenerator<Record<string, unknown>> {
+/** The kind's entries as records, a page at a time (DN values still unresolved), indexed by DN as they pass. */
+async function* readKind(s: RunState, plan: KindPlan): AsyncGenerator<Array<Record<string, unknown>>> {
   const w = wanted(plan.mapping, [plan.unique, ...plan.refs.map((r) => r.name)]);
   const query = s.tracker.query(plan.kind, plan.source.filter);
   const read = pagedSearch(s.session.client, {
@@ -149,14 +151,17 @@ async function* readKind(s: RunState, plan: KindPlan): AsyncGenerator<Record<str
     pageSize: s.session.settings.pageSize,
   });
   const index = s.indexes[plan.kind];
+  const project = projector(w.names, s.shapes);
   for await (const page of read.pages) {
     s.calls++;
+    const out: Array<Record<string, unknown>> = [];
     for (const entry of page as Entry[]) {
       if (!s.tracker.accept(plan.kind, entry)) continue;
-      const data = toRecord(entry, w.names, s.shapes);
+      const data = project(entry);
       index?.add(entry.dn, data[plan.unique]);
-      yield data;
+      out.push(data);
     }
+    yield out;
     s.ctx.progress({ records: s.records, apiCalls: s.calls });
   }
 }

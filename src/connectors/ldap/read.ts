@@ -46,8 +46,10 @@ const RANGE = /^(.+);range=(\d+)-(\d+|\*)$/i;
 
 /** Replaces every `attr;range=a-b` of an entry by the whole `attr`, reading the next ranges until `-*`. */
 export async function completeRanges(client: Client, entry: Entry, counted: () => void): Promise<Entry> {
+  let any = false;
+  for (const k in entry) if (k.includes(';range=') || k.includes(';Range=')) any = true;
+  if (!any) return entry;
   const ranged = Object.keys(entry).filter((k) => RANGE.test(k));
-  if (ranged.length === 0) return entry;
   const out: Entry = { ...entry };
   for (const key of ranged) {
     const [, attr, , end] = RANGE.exec(key) as RegExpExecArray;

@@ -6,7 +6,7 @@
 import type { Entry } from 'ldapts';
 import type { TaskMapping } from '../../model/resources.js';
 import type { AttributeShapes } from './schema.js';
-import { accountDisabled, convert, DERIVED } from './values.js';
+import { accountDisabled, convert, convertKnown, DERIVED } from './values.js';
 
 const DN_NAMES = new Set(['dn', 'distinguishedname']);
 
@@ -71,3 +71,35 @@ export function normalDn(dn: string): string {
 }
 
 export const isDnName = (n: string): boolean => DN_NAMES.has(n.toLowerCase());
+
+/**
+ * toRecord for many entries of one read: the attribute names of a page repeat, so the mapping of each entry key
+ * to the record's name is worked out once per key, not once per entry.
+ */
+export function projector(
+  names: readonly string[],
+  shapes: AttributeShapes,
+): (entry: Entry) => Record<string, unknown> {
+  const byLower = new Map(names.map((n) => [n.toLowerCase(), n]));
+  const special = names.some((n) => /^(dn|distinguishedname|accountdisabled)$/i.test(n));
+  const nameOf = new Map<string, string | null>();
+  const multi = new Map<string, boolean | undefined>();
+  return (entry) => {
+    if (special) return toRecord(entry, names, shapes);
+    const data: Record<string, unknown> = {};
+    for (const key in entry) {
+      if (key === 'dn') continue;
+      let name = nameOf.get(key);
+      if (name === undefined) {
+        name = byLower.get(key.toLowerCase()) ?? null;
+        nameOf.set(key, name);
+        multi.set(key, shapes.multi(name ?? key));
+      }
+      if (name === null) continue;
+      const raw = entry[key];
+      if (Array.isArray(raw) && raw.length === 0) continue;
+      data[name] = convertKnown(name, raw, multi.get(key));
+    }
+    return data;
+  };
+}

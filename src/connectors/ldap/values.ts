@@ -71,8 +71,18 @@ export function generalizedIso(v: string): string {
   return Number.isNaN(date.getTime()) ? v : date.toISOString();
 }
 
+const lowerCache = new Map<string, string>();
+const lower = (s: string): string => {
+  let l = lowerCache.get(s);
+  if (l === undefined) {
+    l = s.toLowerCase();
+    if (lowerCache.size < 10_000) lowerCache.set(s, l);
+  }
+  return l;
+};
+
 function scalar(name: string, v: Buffer | string): unknown {
-  const n = name.toLowerCase();
+  const n = lower(name);
   if (Buffer.isBuffer(v)) {
     if (n === 'objectguid') return guidString(v);
     if (n === 'objectsid') return sidString(v);
@@ -85,11 +95,18 @@ function scalar(name: string, v: Buffer | string): unknown {
 
 /** One attribute's value: a list for multi-valued attributes, else the single value. */
 export function convert(name: string, raw: unknown, shapes: AttributeShapes): unknown {
-  const values = (Array.isArray(raw) ? raw : [raw]) as Array<Buffer | string>;
-  const base = name.split(';')[0];
-  const out = values.map((v) => scalar(base, v));
-  const multi = shapes.multi(base) ?? out.length > 1;
-  return multi ? out : out[0];
+  return convertKnown(name, raw, shapes.multi(name.split(';')[0]));
+}
+
+/** convert() with the schema's answer already looked up (undefined: the schema did not say). */
+export function convertKnown(name: string, raw: unknown, multi: boolean | undefined): unknown {
+  const base = name.includes(';') ? name.split(';')[0] : name;
+  if (!Array.isArray(raw)) {
+    const v = scalar(base, raw as Buffer | string);
+    return multi ? [v] : v;
+  }
+  const out = (raw as Array<Buffer | string>).map((v) => scalar(base, v));
+  return (multi ?? out.length > 1) ? out : out[0];
 }
 
 export const isBinary = (name: string): boolean => BINARY.has(name.toLowerCase());
