@@ -1,10 +1,11 @@
 /**
  * LDAP / Active Directory connector (ldapts 8): scheduled reads of users and groups (full, or incremental on
  * modifyTimestamp / uSNChanged with OpenLDAP accesslog deletes), memberships as references, and the connection
- * check. See docs/adr/0012-ldap-connector.md.
+ * check, and account activities on event tasks (actions/). See docs/adr/0012-ldap-connector.md.
  */
 import { connectorSecretRefs } from '../secret-refs.js';
 import type { ConnectorType } from '../types.js';
+import { closeLdapActionSessions, evictLdapActionSession, ldapActions } from './actions/index.js';
 import { checkLdapConnection } from './check.js';
 import { extractLdap } from './extract.js';
 import { validateLdapTask } from './validation.js';
@@ -20,4 +21,8 @@ export const ldapConnector: ConnectorType = {
   validateTask: (task, connector) => validateLdapTask(task, connector),
   extract: (ctx) => extractLdap(ctx),
   checkConnection: (ctx) => checkLdapConnection(ctx),
+  actions: ldapActions,
+  // The event session holds the bound connection and the password: dropping it makes the next call bind again.
+  evictSessions: (namespace, name) => evictLdapActionSession(namespace, name),
+  closeSessions: () => closeLdapActionSessions(),
 };

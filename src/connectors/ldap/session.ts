@@ -20,6 +20,8 @@ export interface LdapSession {
   /** Whether the connection is protected (ldaps:// or StartTLS): AD refuses password writes otherwise. */
   protected: boolean;
   scrub(text: string): string;
+  /** Registers another secret value (a password an activity sets) with the scrubber. */
+  addSecret(value: string): void;
   /** Any error of this session as an ExtractError with a readable, scrubbed message. */
   toError(e: unknown, doing: string): unknown;
   close(): Promise<void>;
@@ -67,6 +69,7 @@ export async function openLdapSession(ctx: SessionContext): Promise<LdapSession>
     client,
     protected: settings.secure || upgraded,
     scrub: (t) => scrubber.scrub(t),
+    addSecret: (v) => scrubber.add(v),
     toError,
     close,
   };
