@@ -59,12 +59,12 @@ export const createGroup: ActionHandler = async (ctx, input, data) => {
     if (!ad && members.length === 0) {
       throw new ActivityFailure('createGroup: a groupOfNames needs at least one member: give input.members (DNs)', 400);
     }
-    const entry: Record<string, Array<string | Buffer>> = {};
+    const entry: Record<string, Array<string | Buffer>> = { ...extra };
     for (const w of written) entry[w.attribute] = w.values as Array<string | Buffer>;
     const rdn = rdnOf(dn);
     if (rdn && !Object.keys(entry).some((k) => k.toLowerCase() === rdn.attribute.toLowerCase()))
       entry[rdn.attribute] = [rdn.value];
-    entry.objectClass = ad ? ['top', 'group'] : ['groupOfNames'];
+    entry.objectClass ??= ad ? ['top', 'group'] : ['groupOfNames'];
     if (ad && !entry.groupType) entry.groupType = ['-2147483646'];
     if (members.length > 0) entry.member = members;
     await s.client.add(dn, entry as Record<string, string[]>);
