@@ -115,14 +115,16 @@ async function* readGroupsAndUsers(
 ): AsyncGenerator<ExtractedRecord> {
   const holdGroups = groups.refs.length > 0;
   const held: Array<Record<string, unknown>> = [];
-  s.indexes.access ??= new DnIndex();
+  // A kind is indexed by DN only when something references it: the index grows with the entries read.
+  const referenced = new Set([...groups.refs, ...(users?.refs ?? [])].map((r) => r.references));
+  if (referenced.has('access')) s.indexes.access ??= new DnIndex();
   for await (const page of readKind(s, groups)) {
     if (holdGroups) held.push(...page);
     else yield* emit(s, groups, page);
   }
   if (users) {
     doing(`reading users under ${users.source.baseDn}`);
-    s.indexes.identity ??= new DnIndex();
+    if (referenced.has('identity')) s.indexes.identity ??= new DnIndex();
     yield* emitAll(s, users, readKind(s, users));
   }
   yield* emit(s, groups, held);
