@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { escapeDnValue, escapeFilterValue } from '../../../src/connectors/ldap/index.js';
+import { wanted } from '../../../src/connectors/ldap/records.js';
 import { typeRules } from '../../../src/connectors/registry.js';
 import { validatePaths } from '../../../src/validation/validate.js';
 
@@ -78,5 +79,26 @@ describe('escaping values for filters and DNs', () => {
     expect(escapeDnValue('Doe, John+x=<y>;"z"\\')).toBe('Doe\\, John\\+x\\=\\<y\\>\\;\\"z\\"\\\\');
     expect(escapeDnValue('#lead ')).toBe('\\#lead\\ ');
     expect(escapeDnValue(' x')).toBe('\\ x');
+  });
+});
+
+describe('what a read asks the server for', () => {
+  it('requests exactly the mapped attributes (dn from the entry, accountDisabled through userAccountControl)', () => {
+    const w = wanted(
+      {
+        template: 'account',
+        attributes: [
+          { external: 'objectGUID', local: 'guid', unique: true },
+          { external: 'dn', local: 'dn' },
+          { external: 'accountDisabled', local: 'disabled' },
+          { external: 'memberOf.0', local: 'first_group' },
+        ],
+      },
+      ['objectGUID'],
+    );
+    expect(w).toEqual({
+      names: ['objectGUID', 'dn', 'accountDisabled', 'memberOf'],
+      request: ['objectGUID', 'userAccountControl', 'memberOf'],
+    });
   });
 });
