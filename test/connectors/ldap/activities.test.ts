@@ -88,6 +88,23 @@ beforeAll(async () => {
       task('ad-users', 'corp-ad', 'objectGUID'),
       connector('corp-ad-plain', ad),
       task('ad-plain', 'corp-ad-plain', 'objectGUID'),
+      `apiVersion: provisio.dev/v1alpha1
+kind: Task
+metadata: {name: ldap-accounts, namespace: iga}
+spec:
+  connectorRef: {name: eng-ldap}
+  usage: scheduled
+  mappingsType: identity
+  schedule: {interval: 24h}
+  source:
+    ldap: {usersBaseDn: "ou=people,dc=example,dc=org", usersFilter: "(objectClass=inetOrgPerson)"}
+  mappings:
+    identity:
+      template: account
+      attributes:
+        - {external: entryUUID, local: uuid, unique: true}
+        - {external: uid, local: user_name}
+`,
     ].join('---\n'),
   );
   runtime = await startServedRuntime({
@@ -252,5 +269,14 @@ describe('Active Directory user activities', () => {
     expect(await entry(ad, dn, ['userAccountControl'])).toContain('userAccountControl: 514');
     await invoke('activateUser', { dn }, {}, 'ad-users');
     expect(await entry(ad, dn, ['userAccountControl'])).toContain('userAccountControl: 512');
+  });
+});
+
+describe('runTask on an LDAP event task', () => {
+  it('starts a scheduled task of the namespace and answers with its run once it finished', async () => {
+    const res = await invoke('runTask', {}, { task: 'ldap-accounts', wait: true, timeoutSeconds: 60 });
+    expect(res.status).toBe(200);
+    expect(res.body.state).toBe('Completed');
+    expect(JSON.stringify(res.body.response)).toContain('Succeeded');
   });
 });
