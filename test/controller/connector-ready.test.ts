@@ -3,6 +3,7 @@
  * resolved, tasks this version cannot run, and a stop on request that is not a failure.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { builtInConnectorTypes, createRegistry } from '../../src/connectors/registry.js';
 import type { Condition } from '../../src/model/resources.js';
 import { RestFixtureServer } from '../peers/rest-fixture.js';
 import { createSecretsDir, type SecretsDir } from '../peers/secrets.js';
@@ -75,6 +76,10 @@ describe('Connector Ready', () => {
   });
 
   it('is False UnsupportedConnector when its scheduled tasks cannot run in this version', async () => {
+    // Every built-in type reads now: a build whose ldap type has no extract stands for a type that cannot.
+    const withoutLdapReads = createRegistry(
+      builtInConnectorTypes.all().map((t) => (t.type === 'ldap' ? { ...t, extract: undefined } : t)),
+    );
     repo.write(
       'ldap.yaml',
       `apiVersion: provisio.dev/v1alpha1
@@ -106,7 +111,11 @@ spec:
     );
     repo.commit();
     secrets.write('ldap-bind', { password: 'pw' });
-    h = await startController(repo.dir, state.dir, { secrets: secrets.resolver, checkConnections: false });
+    h = await startController(repo.dir, state.dir, {
+      secrets: secrets.resolver,
+      checkConnections: false,
+      connectorTypes: withoutLdapReads,
+    });
     expect(h.store.get('Task', 'iga/eng-accounts')?.errors).toEqual([]);
     expect(h.store.get('Connector', 'iga/eng-ldap')?.errors).toEqual([]);
     expect(ready(h.connector('iga/eng-ldap').status.conditions)).toEqual({

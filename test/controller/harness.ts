@@ -4,7 +4,7 @@
  * re-reads the directory), so validation findings reach the controller the way they do in production.
  */
 import { join } from 'node:path';
-import { typeRules } from '../../src/connectors/registry.js';
+import { type ConnectorRegistry, typeRules } from '../../src/connectors/registry.js';
 import { Controller } from '../../src/controller/controller.js';
 import { type Logger, silentLogger } from '../../src/log/logger.js';
 import type { ConnectorStatus, TaskStatus } from '../../src/model/resources.js';
@@ -43,7 +43,14 @@ export interface Harness {
 export async function startController(
   dir: string,
   stateDir: string,
-  opts: { start?: boolean; secrets?: SecretResolver; log?: Logger; checkConnections?: boolean } = {},
+  opts: {
+    start?: boolean;
+    secrets?: SecretResolver;
+    log?: Logger;
+    checkConnections?: boolean;
+    /** The connector types the controller knows (default: the built-in ones). */
+    connectorTypes?: ConnectorRegistry;
+  } = {},
 ): Promise<Harness> {
   const lastGood = new FileLastGood(stateDir);
   const store = new ResourceStore(lastGood);
@@ -69,6 +76,7 @@ export async function startController(
     log: opts.log ?? silentLogger,
     stateDir,
     ...(opts.checkConnections !== undefined ? { checkConnections: opts.checkConnections } : {}),
+    ...(opts.connectorTypes ? { connectorTypes: opts.connectorTypes } : {}),
   });
   if (opts.start !== false) controller.start();
   const read = <S>(kind: 'Task' | 'Connector', key: string): StatusRecord<S> => {

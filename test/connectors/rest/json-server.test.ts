@@ -28,9 +28,9 @@ describe('REST extract against json-server', () => {
     expect(ids(rows)).toEqual(range(1, 250));
     expect(rows[0]).toEqual({ id: 1, name: 'user 1' });
     expect(ctx.progressCalls).toEqual([
-      { records: 100, apiCalls: 1 },
-      { records: 200, apiCalls: 2 },
-      { records: 250, apiCalls: 3 },
+      { records: 100, apiCalls: 1, total: 250 },
+      { records: 200, apiCalls: 2, total: 250 },
+      { records: 250, apiCalls: 3, total: 250 },
     ]);
   });
 
@@ -41,7 +41,7 @@ describe('REST extract against json-server', () => {
     );
     const rows = await collect(extractRest(ctx));
     expect(ids(rows)).toEqual(range(1, 300));
-    expect(ctx.progressCalls.at(-1)).toEqual({ records: 300, apiCalls: 4 });
+    expect(ctx.progressCalls.at(-1)).toEqual({ records: 300, apiCalls: 4, total: 300 });
   });
 
   it('pages by page number (_page/_limit): 250 rows, 3 calls', async () => {
@@ -86,7 +86,7 @@ describe('REST extract against json-server', () => {
       { query: '/nobody' },
     );
     expect(await collect(extractRest(ctx))).toEqual([]);
-    expect(ctx.progressCalls).toEqual([{ records: 0, apiCalls: 1 }]);
+    expect(ctx.progressCalls).toEqual([{ records: 0, apiCalls: 1, total: 0 }]);
   });
 
   it('stops as Incomplete at the safety threshold, without making the call that would exceed it', async () => {
