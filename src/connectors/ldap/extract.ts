@@ -97,7 +97,7 @@ async function* run(ctx: ExtractContext, outcome: ExtractOutcome): AsyncGenerato
     doing = 'reading deletes';
     yield* s.tracker.deletes([p.identity, p.access].filter((k): k is KindPlan => !!k));
     outcome.cursors = s.tracker.cursors();
-    outcome.notes = s.unresolved.notes();
+    outcome.notes = [...s.unresolved.notes(), ...(s.tracker.notes?.() ?? [])];
     ctx.log.info({ records: s.records, searches: s.calls }, 'LDAP extract finished');
   } catch (e) {
     throw session.toError(e, doing);

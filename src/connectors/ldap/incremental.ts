@@ -6,14 +6,18 @@
  *   (`reqType=delete`, named by reqEntryUUID) when the server has one and the account may read it.
  * - Active Directory: the highest `uSNChanged` read, bound to the domain controller that counted it (its
  *   dnsHostName, else the URL's host): USNs are per DC, so another DC means ResyncRequired and one full read.
+ *   Deletes from the tombstones in `CN=Deleted Objects` (the Show Deleted control, critical: a server that
+ *   does not offer it refuses rather than answering without tombstones), named by objectGUID or objectSid,
+ *   where the account may read them; otherwise the run info says deletes need a full task.
  * A full run of an incremental task (the first, or after a resync) records where the next one starts.
  */
-import type { Entry } from 'ldapts';
+import { Control, type Entry } from 'ldapts';
 import type { TaskMapping } from '../../model/resources.js';
 import { type Cursors, type ExtractContext, type ExtractedRecord, type RecordKind, ResyncRequired } from '../types.js';
 import { and, escapeFilterValue } from './escape.js';
 import type { LdapSession } from './session.js';
 import { readRootDse } from './session.js';
+import { guidString, sidString } from './values.js';
 
 export interface ChangeTracker {
   /** The kind's filter (with the cursor's condition) and the attributes change tracking needs. */
@@ -26,6 +30,8 @@ export interface ChangeTracker {
   ): AsyncGenerator<ExtractedRecord>;
   /** The cursors to store after the load. */
   cursors(): Cursors | undefined;
+  /** What the run info should say about change tracking (deletes that could not be read). */
+  notes?(): string[];
 }
 
 interface OpenLdapCursor {
@@ -192,6 +198,7 @@ async function adTracker(stored: Cursors, session: LdapSession): Promise<ChangeT
   }
   const highest: Partial<Record<RecordKind, bigint>> = {};
   const read = new Set<RecordKind>();
+  const notes: string[] = [];
   return {
     query(kind, filter) {
       read.add(kind);
@@ -207,7 +214,40 @@ async function adTracker(stored: Cursors, session: LdapSession): Promise<ChangeT
       }
       return true;
     },
-    async *deletes() {},
+    async *deletes(kinds) {
+      const since = kinds.map((k) => old[k.kind]?.usn).find((u) => u !== undefined);
+      if (since === undefined) return;
+      const domain =
+        root.defaultNamingContext ?? domainOf(kinds[0]?.source.baseDn ?? '') ?? root.namingContexts[0] ?? '';
+      const base = `CN=Deleted Objects,${domain}`;
+      let tombstones: Entry[];
+      try {
+        tombstones = await readTombstones(session, base, BigInt(since) + 1n);
+      } catch (e) {
+        notes.push(
+          `deletes were not read: ${base} could not be read with the Show Deleted control (${(e as Error).message}); a full task marks deletions`,
+        );
+        return;
+      }
+      for (const t of tombstones) {
+        const classes = ([] as unknown[]).concat(t.objectClass ?? []).map((c) => String(c).toLowerCase());
+        const kind: RecordKind | undefined = classes.includes('group')
+          ? 'access'
+          : classes.includes('user')
+            ? 'identity'
+            : undefined;
+        const k = kinds.find((x) => x.kind === kind);
+        const parent = first(t.lastKnownParent);
+        if (!k || (parent && !underBase(parent, k.source.baseDn))) continue;
+        const usn = first(t.uSNChanged);
+        if (usn && /^\d+$/.test(usn) && (highest[k.kind] === undefined || BigInt(usn) > (highest[k.kind] as bigint))) {
+          highest[k.kind] = BigInt(usn);
+        }
+        const key = tombstoneKey(t, k.unique);
+        if (key) yield { kind: k.kind, op: 'delete', key, data: { [k.unique]: key } };
+      }
+    },
+    notes: () => notes,
     cursors() {
       const out: Cursors = {};
       for (const k of read) {
@@ -217,4 +257,38 @@ async function adTracker(stored: Cursors, session: LdapSession): Promise<ChangeT
       return out;
     },
   };
+}
+
+/** LDAP_SERVER_SHOW_DELETED_OID: AD returns tombstones only with it. */
+export const SHOW_DELETED_OID = '1.2.840.113556.1.4.417';
+
+/** The tombstones deleted at or after `usn` (their uSNChanged is the deletion's). */
+async function readTombstones(session: LdapSession, base: string, usn: bigint): Promise<Entry[]> {
+  const { searchEntries } = await session.client.search(
+    base,
+    {
+      scope: 'one',
+      filter: `(&(isDeleted=TRUE)(uSNChanged>=${usn}))`,
+      attributes: ['objectGUID', 'objectSid', 'objectClass', 'lastKnownParent', 'uSNChanged'],
+      explicitBufferAttributes: ['objectGUID', 'objectSid'],
+      paged: { pageSize: session.settings.pageSize },
+    },
+    new Control(SHOW_DELETED_OID, { critical: true }),
+  );
+  return searchEntries;
+}
+
+/** A tombstone keeps objectGUID and objectSid: the keys an AD task's unique mapping can name. */
+function tombstoneKey(t: Entry, unique: string): string | undefined {
+  const u = unique.toLowerCase();
+  const raw = u === 'objectguid' ? t.objectGUID : u === 'objectsid' ? t.objectSid : undefined;
+  const b = Array.isArray(raw) ? raw[0] : raw;
+  if (!Buffer.isBuffer(b)) return undefined;
+  return u === 'objectguid' ? guidString(b) : sidString(b);
+}
+
+/** The domain part of a DN (its trailing DC= components): `ou=people,dc=example,dc=org` → `dc=example,dc=org`. */
+function domainOf(dn: string): string | undefined {
+  const m = /(?:^|,)\s*((?:dc=[^,]+\s*,\s*)*dc=[^,]+)\s*$/i.exec(dn);
+  return m ? m[1] : undefined;
 }

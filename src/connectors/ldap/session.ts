@@ -110,6 +110,8 @@ export interface RootDse {
   dnsHostName?: string;
   highestCommittedUSN?: string;
   dsServiceName?: string;
+  /** AD: the domain's DN, under which `CN=Deleted Objects` keeps the tombstones. */
+  defaultNamingContext?: string;
 }
 
 export async function readRootDse(client: Client): Promise<RootDse> {
@@ -136,6 +138,7 @@ export async function readRootDse(client: Client): Promise<RootDse> {
     dnsHostName: one(e.dnsHostName),
     highestCommittedUSN: one(e.highestCommittedUSN),
     dsServiceName: one(e.dsServiceName),
+    defaultNamingContext: one(e.defaultNamingContext),
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * The LDAP type's own validation rules: filters must parse as RFC 4515 (an error naming the field), and the
  * seeds' advice that incremental tasks should not import memberships is a warning. `onDeleted` on an
- * incremental task is only useful where deletes are read (OpenLDAP's accesslog, with entryUUID or dn unique).
+ * incremental task is only useful where deletes are read (OpenLDAP's accesslog, with entryUUID or dn unique;
+ * AD tombstones, with objectGUID or objectSid unique).
  */
 import type { Connector, Task } from '../../model/resources.js';
 import type { TypeFinding } from '../types.js';
@@ -30,13 +31,19 @@ export function validateLdapTask(task: Task, connector: Connector): TypeFinding[
         message: `an incremental task imports memberships (${a.external}): a membership change does not always change the entry read, so memberships drift; import them with a full task`,
       });
     });
-    const onDeleted = task.spec.mappings?.[kind]?.onDeleted;
-    if (onDeleted && connector.spec?.ldap?.flavor === 'activeDirectory') {
+    const mapping = task.spec.mappings?.[kind];
+    const unique = (mapping?.attributes?.find((a) => a.unique) ?? mapping?.attributes?.[0])?.external?.toLowerCase();
+    if (
+      mapping?.onDeleted &&
+      connector.spec?.ldap?.flavor === 'activeDirectory' &&
+      unique !== 'objectguid' &&
+      unique !== 'objectsid'
+    ) {
       out.push({
         path: ['spec', 'mappings', kind, 'onDeleted'],
         severity: 'warning',
         message:
-          'incremental Active Directory reads do not see deletes in this version (no tombstone read): deletions are marked by a full task',
+          'incremental Active Directory reads see deletes as tombstones, which keep only objectGUID and objectSid: map one of them as the unique attribute, or deletions are marked by a full task only',
       });
     }
   }
