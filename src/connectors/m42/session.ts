@@ -44,12 +44,10 @@ export async function openM42Session(ctx: ConnectionContext, options: M42Runtime
   const secretName = block.secretRef.name;
   const client = new M42Client({
     baseUrl: block.baseUrl,
-    credentials: async () => {
-      const username = await secretKey(ctx.secrets, ctx.namespace, secretName, 'username');
-      const password = await secretKey(ctx.secrets, ctx.namespace, secretName, 'password');
-      scrubber.add(password);
-      return { username, password };
-    },
+    credentials: async () => ({
+      username: await secretKey(ctx.secrets, ctx.namespace, secretName, 'username'),
+      password: await secretKey(ctx.secrets, ctx.namespace, secretName, 'password'),
+    }),
     dispatcher: scope.dispatcher,
     timeoutMs: parseDuration(block.timeout ?? '30s'),
     log: ctx.log,
@@ -58,15 +56,16 @@ export async function openM42Session(ctx: ConnectionContext, options: M42Runtime
     timeoutField: 'spec.m42.timeout',
     caField: 'spec.m42.tls.caSecretRef',
     system: `the other instance at ${new URL(block.baseUrl).host}`,
+    // One scrubber for the session: the client registers the password and tokens with it.
+    scrubber,
   });
   const cards = new DataCards(client);
-  const scrub = (t: string) => client.scrub(scrubber.scrub(t));
   return {
     block,
     client,
     cards,
     templates: new TemplateCache(cards),
     close: scope.close,
-    toExtractError: (e) => toExtractError(e, { scrub } as SecretScrubber, ctx.signal, 'M42'),
+    toExtractError: (e) => toExtractError(e, scrubber, ctx.signal, 'M42'),
   };
 }

@@ -32,9 +32,7 @@ export class CardUpserts {
     const result: UpsertResult = { created: 0, updated: 0, restored: 0, failed: [] };
     // The last write of a key in a batch wins, as it would in two batches.
     const byKey = new Map(b.cards.map((c) => [c.key, c]));
-    const restore = b.options.restore;
-    const extra = restore ? [restore.attribute] : [];
-    const existing = await this.lookup.find(b.template.code, b.unique, [...byKey.keys()], extra);
+    const existing = await this.find(b, [...byKey.keys()]);
     const writes = [...byKey.values()];
     for (let i = 0; i < writes.length; i += MAX_PAGE) {
       await this.putChunk(b, writes.slice(i, i + MAX_PAGE), existing, result);
@@ -51,7 +49,8 @@ export class CardUpserts {
     existing: Map<string, FoundCard>,
     result: UpsertResult,
   ): Promise<void> {
-    const items = chunk.map((c) => this.item(b, c, existing.get(c.key)));
+    const itemsOf = () => chunk.map((c) => this.item(b, c, existing.get(c.key)));
+    let items = itemsOf();
     let answer: Awaited<ReturnType<DataCards['bulkPut']>>;
     try {
       answer = await this.cards.bulkPut(
@@ -61,19 +60,16 @@ export class CardUpserts {
     } catch (e) {
       if (!uncertain(e) || !items.some((i) => !i.found)) throw e;
       // The PUT may have been applied: what it created is found now and modified instead of created twice.
-      const again = await this.lookup.find(
-        b.template.code,
-        b.unique,
+      for (const [k, v] of await this.find(
+        b,
         chunk.map((c) => c.key),
-        b.options.restore ? [b.options.restore.attribute] : [],
-      );
-      for (const [k, v] of again) existing.set(k, v);
-      const retried = chunk.map((c) => this.item(b, c, existing.get(c.key)));
+      ))
+        existing.set(k, v);
+      items = itemsOf();
       answer = await this.cards.bulkPut(
         b.template.code,
-        retried.map((i) => i.item),
+        items.map((i) => i.item),
       );
-      items.splice(0, items.length, ...retried);
     }
     const data = answer.data ?? [];
     items.forEach((it, n) => {
@@ -94,6 +90,12 @@ export class CardUpserts {
         existing.set(it.key, { dataCardId: r.dataCard.dataCardId, values: {} });
       }
     });
+  }
+
+  /** The existing cards among `keys`, with the onDeleted attribute when a marked card may need restoring. */
+  private find(b: UpsertBatch, keys: string[]): Promise<Map<string, FoundCard>> {
+    const extra = b.options.restore ? [b.options.restore.attribute] : [];
+    return this.lookup.find(b.template.code, b.unique, keys, extra);
   }
 
   private item(b: UpsertBatch, c: CardWrite, found: FoundCard | undefined) {

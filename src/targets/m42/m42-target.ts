@@ -102,9 +102,9 @@ export class M42Target implements Target {
     const info = await this.templates.require(template);
     const found = await this.lookup.find(template, uniqueAttribute, keys);
     const ids = [...found.values()].map((f) => f.dataCardId);
+    const data = writeData({ [mark.attribute]: mark.value }, info.attributes);
     let marked = 0;
     for (let i = 0; i < ids.length; i += MAX_PAGE) {
-      const data = writeData({ [mark.attribute]: mark.value }, info.attributes);
       const answer = await this.cards.bulkPut(
         template,
         ids.slice(i, i + MAX_PAGE).map((dataCardId) => ({ dataCardId, data })),

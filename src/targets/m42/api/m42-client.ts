@@ -46,6 +46,8 @@ export interface M42ClientOptions {
   caField: string;
   /** How messages name the API: `the home solution`, `M42 connector partner-itsm`. */
   system: string;
+  /** The scrubber the password and tokens are registered with (a session's own, so that its errors are scrubbed too). */
+  scrubber?: SecretScrubber;
 }
 
 export interface CallOptions {
@@ -67,7 +69,7 @@ const WRITE_RETRY = (options: RetryOptions): RetryPolicy => ({
 export class M42Client {
   readonly base: URL;
   private readonly http: HttpClient;
-  private readonly scrubber = new SecretScrubber();
+  private readonly scrubber: SecretScrubber;
   private readonly retry: RetryOptions;
   private token: { value: string; expires?: number } | undefined;
   private login: Promise<string> | undefined;
@@ -75,6 +77,7 @@ export class M42Client {
   calls = 0;
 
   constructor(private readonly o: M42ClientOptions) {
+    this.scrubber = o.scrubber ?? new SecretScrubber();
     this.base = new URL(o.baseUrl.replace(/\/+$/, ''));
     this.retry = { ...DEFAULT_RETRY, ...o.retry };
     this.http = new HttpClient({
