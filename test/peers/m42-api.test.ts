@@ -185,9 +185,11 @@ describe('login and tokens', () => {
 
   it('refuses a token after its exp, and every token after expireTokens()', async () => {
     const token = await login();
-    api.advanceClock(599);
+    // exp has whole seconds (iat is floored), so 'just before' keeps a margin a slow machine cannot eat;
+    // 600 s in total is past exp however late in its second the login came.
+    api.advanceClock(590);
     expect((await call('GET', '/dc', { token })).status).toBe(200);
-    api.advanceClock(1);
+    api.advanceClock(10);
     const expired = await call('GET', '/dc', { token });
     expect(expired.status).toBe(401);
     expect(expired.body.message).toBe('JWT token has expired');
