@@ -97,6 +97,11 @@ export interface ActionResult {
   /** The upstream body (JSON when it parses, else text), for the workflow's response attribute. */
   response: unknown;
   exception: string | null;
+  /**
+   * What a replay of this call (the same Idempotency-Key) answers instead of `response`, when the response holds
+   * a value given once and never stored (a generated first-login password). The idempotency store keeps this.
+   */
+  replayResponse?: unknown;
 }
 
 export type ActionHandler = (

@@ -12,7 +12,8 @@ export interface HttpRequest {
   method: HttpMethod;
   url: URL;
   headers: Record<string, string>;
-  body?: string;
+  /** Text (JSON, forms) or bytes (a photo). */
+  body?: string | Uint8Array;
 }
 
 export interface HttpResponse {

@@ -5,6 +5,7 @@
  */
 import { connectorSecretRefs } from '../secret-refs.js';
 import type { ConnectorType } from '../types.js';
+import { msgraphActions } from './actions/index.js';
 import { checkGraphConnection } from './check.js';
 import { closeCredentials, evictCredential } from './credentials.js';
 import { extractGraph } from './extract.js';
@@ -23,6 +24,7 @@ export const msgraphConnector: ConnectorType = {
   validateTask: validateGraphTask,
   mappingPrefixes: (task) => task.spec.source?.msgraph?.subqueries ?? [],
   extract: (ctx) => extractGraph(ctx),
+  actions: msgraphActions,
   checkConnection: (ctx) => checkGraphConnection(ctx),
   // The credential holds the secret values, MSAL's token cache and the TLS dispatcher: dropping it makes the
   // next run read them again; calls in flight finish on it.

@@ -18,8 +18,13 @@ import {
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TestPki } from '../tls.js';
+import { type Answer, graphError } from './answers.js';
 import { Directory, GROUP_PROPERTIES, type Obj, USER_DEFAULTS, USER_PROPERTIES } from './directory.js';
+import { groupWrites } from './group-writes.js';
+import { objectWrites } from './object-writes.js';
 import { FilterSyntaxError, parseFilter } from './odata.js';
+import { userWrites } from './user-writes.js';
+import type { WriteHandler } from './writes.js';
 
 export interface GraphApp {
   tenantId: string;
@@ -46,34 +51,9 @@ export interface LoggedRequest {
   headers: Record<string, string | string[] | undefined>;
   batched?: boolean;
   status?: number;
+  /** The request body as text (a photo's bytes as latin1-ish text: compare lengths, not content). */
+  body?: string;
 }
-
-interface Answer {
-  status: number;
-  headers?: Record<string, string>;
-  body?: unknown;
-}
-
-interface Round {
-  kind: 'users' | 'groups';
-  items: Obj[];
-  offset: number;
-  select: string[];
-  startVersion: number;
-  emptyPages: number;
-}
-
-const graphError = (status: number, code: string, message: string, headers?: Record<string, string>): Answer => ({
-  status,
-  headers,
-  body: {
-    error: {
-      code,
-      message,
-      innerError: { date: new Date().toISOString(), 'request-id': randomUUID(), 'client-request-id': randomUUID() },
-    },
-  },
-});
 
 const aadError = (status: number, error: string, code: number, description: string): Answer => ({
   status,
@@ -89,6 +69,15 @@ const aadError = (status: number, error: string, code: number, description: stri
 
 const ADVANCED_MESSAGE = (op: string) =>
   `Operator '${op}' is not supported because the required parameters might be missing. Try adding $count=true query parameter and ConsistencyLevel:eventual header. Refer to https://aka.ms/graph-docs/advanced-queries for more information`;
+
+interface Round {
+  kind: 'users' | 'groups';
+  items: Obj[];
+  offset: number;
+  select: string[];
+  startVersion: number;
+  emptyPages: number;
+}
 
 export class GraphSimulator {
   readonly dir = new Directory();
@@ -106,6 +95,8 @@ export class GraphSimulator {
   deltaEmptyPages = 0;
   /** How an expired delta token is answered. */
   deltaExpiry: 'syncStateNotFound' | 'gone' = 'syncStateNotFound';
+  /** Writes, by area (users, groups, other objects): each answers the requests it knows, else undefined. */
+  readonly writeHandlers: WriteHandler[] = [userWrites, groupWrites, objectWrites];
   private readonly tokens = new Map<string, { expiresAt: number; clientId: string }>();
   private readonly rounds = new Map<string, Round>();
   private readonly pages = new Map<string, { items: Obj[]; offset: number; top: number; count?: number }>();
@@ -121,11 +112,13 @@ export class GraphSimulator {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
+        const raw = Buffer.concat(chunks);
         const answer = (sim as GraphSimulator).handle(
           req.method ?? 'GET',
           req.url ?? '/',
           req.headers,
-          Buffer.concat(chunks).toString('utf8'),
+          raw.toString('utf8'),
+          raw,
         );
         const isText = typeof answer.body === 'string';
         res.writeHead(answer.status, {
@@ -194,11 +187,17 @@ export class GraphSimulator {
     return f;
   }
 
-  handle(method: string, rawUrl: string, headers: Record<string, string | string[] | undefined>, body: string): Answer {
+  handle(
+    method: string,
+    rawUrl: string,
+    headers: Record<string, string | string[] | undefined>,
+    body: string,
+    raw: Buffer = Buffer.from(body),
+  ): Answer {
     const url = new URL(rawUrl, this.url);
-    const logged: LoggedRequest = { method, path: url.pathname, query: url.searchParams, headers };
+    const logged: LoggedRequest = { method, path: url.pathname, query: url.searchParams, headers, body };
     this.requests.push(logged);
-    const answer = this.route(method, url, headers, body, false);
+    const answer = this.route(method, url, headers, body, false, raw);
     logged.status = answer.status;
     return answer;
   }
@@ -209,6 +208,7 @@ export class GraphSimulator {
     headers: Record<string, string | string[] | undefined>,
     body: string,
     inBatch: boolean,
+    raw: Buffer = Buffer.from(body),
   ): Answer {
     const fault = this.takeFault(url.pathname + url.search, inBatch);
     if (fault) {
@@ -238,7 +238,13 @@ export class GraphSimulator {
     }
     const path = url.pathname.slice('/v1.0'.length);
     if (path === '/$batch' && method === 'POST') return this.batch(body, headers);
-    if (method !== 'GET') return graphError(405, 'Request_BadRequest', `Method ${method} is not supported here.`);
+    if (method !== 'GET') {
+      for (const write of this.writeHandlers) {
+        const answer = write({ method, path, url, headers, body, raw, inBatch }, this);
+        if (answer) return answer;
+      }
+      return graphError(405, 'Request_BadRequest', `Method ${method} is not supported here.`);
+    }
     return this.get(path, url, headers);
   }
 

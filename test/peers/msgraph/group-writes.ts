@@ -1,0 +1,4 @@
+/** group writes of the simulator (see writes.ts): none yet. */
+import type { WriteHandler } from './writes.js';
+
+export const groupWrites: WriteHandler = () => undefined;
