@@ -102,6 +102,12 @@ export interface ActionResult {
    * a value given once and never stored (a generated first-login password). The idempotency store keeps this.
    */
   replayResponse?: unknown;
+  /**
+   * Records the invocation loads into the task's target cards (readUser with `load: true`), mapped by the task's
+   * mappings exactly as a scheduled run's records are (the upstream object, external names). Loaded only when
+   * the activity Completed; a failed load makes the answer an Exception that says so.
+   */
+  load?: ExtractedRecord[];
 }
 
 export type ActionHandler = (
