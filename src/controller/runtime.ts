@@ -194,7 +194,7 @@ interface InvocationParts {
 /** The event-task service with its idempotency results and counters, in Redis when replicas share state. */
 async function openInvocations(
   opts: RuntimeOptions,
-  d: DesiredState & { gate: TaskGate; stateDir: string; redis?: Redis },
+  d: DesiredState & { gate: TaskGate; stateDir: string; redis?: Redis; targets: TargetFactory },
 ): Promise<InvocationParts> {
   const ttlMs = parseDuration(opts.idempotencyTtl ?? '24h');
   let counters: InvocationCounters | undefined;
@@ -217,6 +217,7 @@ async function openInvocations(
     flushEveryMs: opts.invocationFlushMs,
     idempotency,
     counters,
+    targets: d.targets,
   });
   return { invocations, idempotency };
 }
@@ -224,7 +225,7 @@ async function openInvocations(
 /** The invocation service and the HTTP listener, when the runtime serves (`--listen`). */
 async function serve(
   opts: RuntimeOptions,
-  d: DesiredState & { gate: TaskGate; stateDir: string; redis?: Redis; events?: FileEvents },
+  d: DesiredState & { gate: TaskGate; stateDir: string; redis?: Redis; events?: FileEvents; targets: TargetFactory },
   controller: Controller,
 ): Promise<Partial<InvocationParts> & { listener?: Listener }> {
   if (!opts.serve) return {};
@@ -314,7 +315,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     : undefined;
   const { invocations, idempotency, listener } = await serve(
     opts,
-    { ...desired, gate, stateDir, redis, events },
+    { ...desired, gate, stateDir, redis, events, targets },
     controller,
   );
   if (opts.watch) await source.watch();

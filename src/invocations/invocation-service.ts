@@ -6,6 +6,7 @@
 import { setMaxListeners } from 'node:events';
 import { connectorType } from '../connectors/registry.js';
 import type { ActionResult } from '../connectors/types.js';
+import { loadActivityRecords } from '../engine/load-records.js';
 import type { Logger } from '../log/logger.js';
 import { parseDuration } from '../model/duration.js';
 import { Refusal } from '../model/errors.js';
@@ -15,6 +16,7 @@ import type { SecretResolver } from '../secrets/resolver.js';
 import type { Idempotency, IdempotentOutcome } from '../state/idempotency.js';
 import type { InvocationCounters, InvocationTotals } from '../state/invocation-counters.js';
 import type { StatusStore } from '../state/status-store.js';
+import type { TargetFactory } from '../targets/types.js';
 import { callFingerprint } from './fingerprint.js';
 import { parseInvokeRequest } from './invoke-request.js';
 import type { InvocationLimits } from './limits.js';
@@ -35,6 +37,8 @@ export interface InvocationServiceOptions {
   counters?: InvocationCounters;
   /** How often invocation counters are written to status. */
   flushEveryMs?: number;
+  /** Where an activity's records go when it loads them (readUser with load); none: such activities fail. */
+  targets?: TargetFactory;
 }
 
 /** The labels of one finished invocation. */
@@ -160,7 +164,7 @@ export class InvocationService {
     connector: Connector,
     request: ReturnType<typeof parseInvokeRequest>,
     callerSignal: AbortSignal | undefined,
-  ): Promise<{ status: number; body: InvokeAnswer['body'] }> {
+  ): Promise<{ status: number; body: InvokeAnswer['body']; replay?: InvokeAnswer['body'] }> {
     const started = performance.now();
     // An InvalidInvocationError (bad input, a URL off the connector's origin) is a Refusal: it goes to the caller.
     let result: ActionResult;
@@ -181,18 +185,45 @@ export class InvocationService {
         request.input,
         request.data,
       );
+      if (result.load?.length && result.state === 'Completed') result = await this.load(task, connector, result);
     }
     const durationMs = Math.round((performance.now() - started) * 100) / 100;
     this.count(key, task, request.activity, result, durationMs);
+    const body = {
+      state: result.state,
+      statusCode: result.statusCode ?? null,
+      response: result.response ?? null,
+      exception: result.exception,
+      durationMs,
+    };
+    // A response with a value given once (a generated password) is stored, and replayed, without it.
+    const replay = result.replayResponse === undefined ? undefined : { ...body, response: result.replayResponse };
+    return { status: 200, body, ...(replay ? { replay } : {}) };
+  }
+
+  /** Loads what the activity read into the task's cards; a load that fails makes the answer an Exception. */
+  private async load(task: Task, connector: Connector, result: ActionResult): Promise<ActionResult> {
+    const records = result.load ?? [];
+    let why: string | undefined;
+    try {
+      if (!this.opts.targets) why = 'this controller has no target to load into';
+      else {
+        const loaded = await loadActivityRecords(this.opts.targets, task, connector, records);
+        if (loaded.failed.length > 0) why = loaded.failed.join('; ');
+        else
+          this.opts.log.info(
+            { task: refKey(namespaceOf(task), task.metadata.name), ...loaded },
+            'activity records loaded into cards',
+          );
+      }
+    } catch (e) {
+      why = (e as Error).message;
+    }
+    if (why === undefined) return result;
     return {
-      status: 200,
-      body: {
-        state: result.state,
-        statusCode: result.statusCode ?? null,
-        response: result.response ?? null,
-        exception: result.exception,
-        durationMs,
-      },
+      ...result,
+      state: 'Exception',
+      exception: `read ${records.length} record(s), but loading them into cards failed: ${why}`,
     };
   }
 

@@ -22,7 +22,21 @@ import { openSqlite } from './sqlite.js';
 export interface StoredResult {
   status: number;
   body: unknown;
+  /**
+   * What the store keeps and a repeat answers, when it must differ from `body`: the first answer may hold a
+   * value given once (a generated password) that no store and no replay may see.
+   */
+  replay?: unknown;
 }
+
+/** What a repeat of a call gets, and what is stored for it. */
+export const replayOf = (result: StoredResult): StoredResult => ({
+  status: result.status,
+  body: result.replay === undefined ? result.body : result.replay,
+});
+
+/** The first call's own answer: its body, without the replay variant. */
+export const firstAnswer = (result: StoredResult): StoredResult => ({ status: result.status, body: result.body });
 
 /** SHA-256 (hex) of the canonical JSON of each part of a call: what a key is bound to. */
 export interface CallFingerprint {
@@ -150,7 +164,7 @@ export class IdempotencyStore implements Idempotency {
       assertSameCall(call, JSON.parse(row.fingerprint) as CallFingerprint);
       if (row.state === 'done') return { ...(JSON.parse(row.result ?? 'null') as StoredResult), replayed: true };
       const local = row.owner === this.owner ? this.inFlight.get(id) : undefined;
-      if (local) return { ...(await local.promise), replayed: true };
+      if (local) return { ...replayOf(await local.promise), replayed: true };
       if (!call.force) throw interrupted(call, row.started_at);
     }
     this.claim(call);
@@ -167,10 +181,10 @@ export class IdempotencyStore implements Idempotency {
       this.inFlight.delete(id);
     }
     const failed = this.tryRun(() =>
-      this.doneStmt.run(JSON.stringify(result), Date.now() + this.ttlMs, task, key, this.owner),
+      this.doneStmt.run(JSON.stringify(replayOf(result)), Date.now() + this.ttlMs, task, key, this.owner),
     );
     this.purge();
-    return { ...result, replayed: false, ...(failed ? { notStored: `state directory: ${failed}` } : {}) };
+    return { ...firstAnswer(result), replayed: false, ...(failed ? { notStored: `state directory: ${failed}` } : {}) };
   }
 
   private read(call: IdempotentCall): Row | undefined {

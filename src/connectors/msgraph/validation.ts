@@ -5,6 +5,7 @@
  */
 import type { Connector, Task } from '../../model/resources.js';
 import type { TypeFinding } from '../types.js';
+import { validateGraphEventTask } from './event-validation.js';
 import { compileLocalFilter, LocalFilterError } from './local-filter.js';
 import { FilterSettingError, parseFilterSetting } from './query.js';
 import { graphProperty } from './select.js';
@@ -17,6 +18,7 @@ export function validateGraphTask(task: Task, _connector: Connector): TypeFindin
   const error = (path: Array<string | number>, message: string) => findings.push({ path, severity: 'error', message });
   const mt = task.spec.mappingsType ?? 'identityAndAccess';
   const incremental = task.spec.fetch === 'incremental';
+  if (task.spec.usage === 'event') return validateGraphEventTask(task);
   // Without a source.msgraph block the validator already says which block is missing or of the wrong type.
   if ((task.spec.usage !== undefined && task.spec.usage !== 'scheduled') || !source) return findings;
   if (mt === 'generic') {

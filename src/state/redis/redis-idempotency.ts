@@ -21,10 +21,12 @@ import { Refusal } from '../../model/errors.js';
 import {
   assertSameCall,
   type CallFingerprint,
+  firstAnswer,
   type Idempotency,
   type IdempotentCall,
   type IdempotentOutcome,
   interrupted,
+  replayOf,
   type StoredResult,
   stillRunning,
 } from '../idempotency.js';
@@ -95,7 +97,7 @@ export class RedisIdempotency implements Idempotency {
     const local = this.inFlight.get(id);
     if (local) {
       assertSameCall(call, local.fingerprint);
-      return { ...(await local.promise), replayed: true };
+      return { ...replayOf(await local.promise), replayed: true };
     }
     let claim: { marker: string; alive: string };
     try {
@@ -171,16 +173,20 @@ export class RedisIdempotency implements Idempotency {
       this.inFlight.delete(id);
       void this.redis.del(claim.alive).catch(() => {});
     }
-    const done = JSON.stringify({ state: 'done', fingerprint: call.fingerprint, result } satisfies Entry);
+    const done = JSON.stringify({
+      state: 'done',
+      fingerprint: call.fingerprint,
+      result: replayOf(result),
+    } satisfies Entry);
     try {
       await this.redis.eval(COMPLETE, 1, id, claim.marker, done, String(this.opts.ttlMs));
-      return { ...result, replayed: false };
+      return { ...firstAnswer(result), replayed: false };
     } catch (e) {
       this.opts.log?.warn(
         { redis: this.where, task: call.task, err: (e as Error).message },
         `the result of Idempotency-Key "${call.key}" could not be stored in Redis at ${this.where}`,
       );
-      return { ...result, replayed: false, notStored: `Redis at ${this.where}: ${(e as Error).message}` };
+      return { ...firstAnswer(result), replayed: false, notStored: `Redis at ${this.where}: ${(e as Error).message}` };
     }
   }
 

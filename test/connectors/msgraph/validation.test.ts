@@ -94,6 +94,40 @@ describe('Microsoft Graph task validation', () => {
     ]);
   });
 
+  it('warns about the activities an event task cannot serve, naming each and the missing mapping', async () => {
+    const file = join(dir, 'event.yaml');
+    const task = yaml('').replace('  usage: scheduled\n  schedule: {interval: 15m}\n', '');
+    writeFileSync(
+      file,
+      `${task}  usage: event
+  mappingsType: identityAndAccess
+  event: {timeout: 10s}
+  mappings:
+    identity:
+      template: account
+      attributes:
+        - {external: id, local: object_id, unique: true}
+        - {external: displayName, local: display_name}
+    access:
+      template: entitlement
+      attributes:
+        - {external: displayName, local: name}
+        - {external: mailNickname, local: nick}
+        - {external: mailEnabled, local: mail_enabled}
+        - {external: securityEnabled, local: security}
+`,
+    );
+    const result = await validatePaths([file], { types: typeRules, display: () => 'event.yaml' });
+    expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    // In file order: the event block comes before the mappings.
+    expect(result.diagnostics.map((d) => `${d.field} ${d.message}`)).toEqual([
+      'spec.event createUser and resetPassword cannot run on this task: it has no spec.event.password (mode default with a secretRef, or generated)',
+      'spec.mappings.identity.attributes createUser cannot run on this task: spec.mappings.identity maps no mailNickname, userPrincipalName (Graph needs displayName, mailNickname, userPrincipalName to create a user)',
+      'spec.mappings.access.attributes updateGroup, deleteGroup, verifyGroup cannot run on this task: spec.mappings.access has no unique attribute to name the group (usually id)',
+    ]);
+    expect(result.diagnostics.every((d) => d.severity === 'warning' && d.line !== undefined)).toBe(true);
+  });
+
   it('validates the examples', async () => {
     const result = await validatePaths([join(process.cwd(), 'examples/msgraph')], { types: typeRules });
     expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
