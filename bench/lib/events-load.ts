@@ -37,9 +37,10 @@ export interface LoadResult {
   latencyMs: { mean: number; p50: number; p90: number; p99: number; p999: number; max: number };
 }
 
-/** A pool for `origin` with one connection per worker. */
-export function loadPool(origin: string, opts: LoadOptions): Pool {
+/** A pool for `origin` with one connection per worker (`ca`: the CA an https origin's certificate is from). */
+export function loadPool(origin: string, opts: LoadOptions, ca?: string): Pool {
   return new Pool(origin, {
+    ...(ca ? { connect: { ca } } : {}),
     connections: opts.concurrency,
     pipelining: 1,
     keepAliveTimeout: 60_000,
