@@ -69,42 +69,21 @@ export class GraphApi {
   }
 
   /** One counted request; a 401 fetches a fresh token and tries once more. Returns any answer. */
-  async send(url: URL, extra: Record<string, string> = {}, method: 'GET' | 'POST' = 'GET', body?: string) {
-    let sent = await this.options.auth.authorize();
-    for (let attempt = 1; ; attempt++) {
-      this.calls++;
-      const started = Date.now();
-      const res = await this.options.http.send(
-        {
-          method,
-          url,
-          headers: {
-            Accept: 'application/json',
-            ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-            ...this.options.headers,
-            ...extra,
-            ...sent.headers,
-          },
-          body,
-        },
+  send(url: URL, extra: Record<string, string> = {}, method: 'GET' | 'POST' = 'GET', body?: string) {
+    return this.authorized(method, url, (token) =>
+      this.options.http.send(
+        { method, url, headers: this.headersFor(body !== undefined, extra, token), body },
         { returnLastAnswer: false },
-      );
-      this.options.log.debug(
-        { request: this.describe(url, method), status: res.status, ms: Date.now() - started },
-        'Graph call',
-      );
-      if (res.status !== 401 || attempt > 1 || !(await this.options.auth.refresh(sent))) return res;
-      this.options.log.info({ request: this.describe(url, method) }, 'Graph refused the token; fetching a new one');
-      sent = await this.options.auth.authorize();
-    }
+      ),
+    );
   }
 
   /**
    * One request of an event activity, under the activity's own deadline and retry policy (`options`); a 401
-   * fetches a fresh token and tries once more. A string is sent as it is (JSON), an object serialized; bytes (a photo) go as they are
-   * with the caller's Content-Type. Returns any answer.
+   * fetches a fresh token and tries once more. A string is sent as it is (JSON), an object serialized; bytes (a
+   * photo) go as they are with the caller's Content-Type. Returns any answer.
    */
-  async call(
+  call(
     method: HttpMethod,
     url: URL,
     body: unknown,
@@ -113,25 +92,35 @@ export class GraphApi {
   ): Promise<HttpResponse> {
     const bytes = body instanceof Uint8Array;
     const payload = body === undefined || bytes || typeof body === 'string' ? body : JSON.stringify(body);
+    return this.authorized(method, url, (token) =>
+      this.options.http.exchange(
+        { method, url, headers: this.headersFor(payload !== undefined && !bytes, extra, token), body: payload },
+        options,
+      ),
+    );
+  }
+
+  private headersFor(json: boolean, extra: Record<string, string>, token: Record<string, string>) {
+    return {
+      Accept: 'application/json',
+      ...(json ? { 'Content-Type': 'application/json' } : {}),
+      ...this.options.headers,
+      ...extra,
+      ...token,
+    };
+  }
+
+  /** Sends with the current token, counted and logged; a 401 fetches a fresh token and sends once more. */
+  private async authorized(
+    method: string,
+    url: URL,
+    exchange: (token: Record<string, string>) => Promise<HttpResponse>,
+  ): Promise<HttpResponse> {
     let sent = await this.options.auth.authorize();
     for (let attempt = 1; ; attempt++) {
       this.calls++;
       const started = Date.now();
-      const res = await this.options.http.exchange(
-        {
-          method,
-          url,
-          headers: {
-            Accept: 'application/json',
-            ...(payload === undefined || bytes ? {} : { 'Content-Type': 'application/json' }),
-            ...this.options.headers,
-            ...extra,
-            ...sent.headers,
-          },
-          body: payload,
-        },
-        options,
-      );
+      const res = await exchange(sent.headers);
       this.options.log.debug(
         { request: this.describe(url, method), status: res.status, ms: Date.now() - started },
         'Graph call',
