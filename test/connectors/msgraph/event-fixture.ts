@@ -75,6 +75,8 @@ export interface GraphEventWorld {
   secrets: SecretsDir;
   runtime: ServedRuntime;
   base: string;
+  /** The runtime's state directory (cards.db of the local target, state.db). */
+  stateDir: string;
   logs: ReturnType<typeof captureLogger>;
   invoke(
     task: string,
@@ -113,6 +115,7 @@ export async function startGraphEventWorld(tasks: (sim: GraphSimulator) => strin
     secrets,
     runtime,
     base,
+    stateDir: join(dir, 'state'),
     logs,
     invoke: (task, activity, data, input = {}, headers = {}) =>
       postInvoke(base, { namespace: 'iga', name: task }, INVOKE_TOKEN, { activity, input, data }, headers),
