@@ -64,6 +64,8 @@ async function groupObjectId(run: GraphActivityRun, data: InvokeData, name: stri
 }
 
 type Change = 'add' | 'remove';
+
+const sentence = (t: string): string => (t.endsWith('.') ? t : `${t}.`);
 type Outcome = 'done' | 'unchanged';
 
 /** Graph's error message of a failure (`Resource '…' does not exist …`), '' without one. */
@@ -115,10 +117,11 @@ function membership(name: string, change: Change): ActionHandler {
           (outcome === 'done' ? done : unchanged).push(group);
           ctx.log.info({ user, group, change, outcome }, `Graph membership ${change === 'add' ? 'added' : 'removed'}`);
         } catch (e) {
-          failures.push(`group ${group}: ${run.failed(e).exception}`);
+          failures.push(`Group ${group}: ${run.failed(e).exception}`);
         }
       }
-      const response = { user, groups: [...done, ...unchanged], ...(unchanged.length ? { unchanged } : {}) };
+      const succeeded = groups.filter((g) => done.includes(g) || unchanged.includes(g));
+      const response = { user, groups: succeeded, ...(unchanged.length ? { unchanged } : {}) };
       if (failures.length === 0) return completed(200, response);
       const ok = response.groups;
       const retry =
@@ -127,8 +130,8 @@ function membership(name: string, change: Change): ActionHandler {
         state: 'Exception',
         response,
         exception:
-          `${name}: ${failures.length} of ${groups.length} group(s) failed: ${failures.join('; ')}. ` +
-          `Done: ${ok.length ? ok.join(', ') : 'none'}${retry}`,
+          `${name}: ${failures.length} of ${groups.length} group(s) failed. ${failures.map(sentence).join(' ')} ` +
+          `Done: ${ok.length ? ok.join(', ') : 'none'}${retry}.`,
       };
     });
   };
