@@ -70,7 +70,12 @@ describe('addUserToGroups', () => {
 
   it('is an Exception naming the one failed group of six (an existing membership) and the five done', async () => {
     const all = [1, 2, 3, 4, 5, 6].map(gid);
+    w.logs.clear();
     const res = await w.invoke('entra-accounts', 'addUserToGroups', { object_id: ADA }, { groups: all });
+    // Each group's outcome is in the log, as the seeds promise admins.
+    const logged = w.logs.entries();
+    expect(logged.filter((e) => e.msg === 'Graph membership added').map((e) => e.group)).toEqual(all.slice(0, 5));
+    expect(logged.find((e) => e.msg === 'Graph activity failed')?.exception).toContain(`already is a member`);
     expect(res.status).toBe(200);
     expect(res.body.state).toBe('Exception');
     expect(res.body.response).toEqual({ user: ADA, groups: all.slice(0, 5) });
@@ -225,6 +230,22 @@ describe('removeUserFromGroups', () => {
       { groups: [gid(1)], ignoreExisting: true },
     );
     expect(ignored.body).toMatchObject({ state: 'Completed', response: { groups: [gid(1)], unchanged: [gid(1)] } });
+  });
+
+  it('tells a missing group from a non-member by the object Graph’s 404 names', async () => {
+    const missing = gid(99);
+    const res = await w.invoke(
+      'entra-accounts',
+      'removeUserFromGroups',
+      { object_id: ADA },
+      { groups: missing, ignoreExisting: true },
+    );
+    expect(res.body.state).toBe('Exception');
+    expect(res.body.exception).toContain(
+      `Group ${missing}: DELETE /v1.0/groups/${missing}/members/${ADA}/$ref answered`,
+    );
+    expect(res.body.exception).toContain(`Resource '${missing}' does not exist`);
+    expect(res.body.exception).not.toContain('is not a member');
   });
 
   it('waits out a 429 on a DELETE and is Completed', async () => {
