@@ -148,7 +148,7 @@ describe('verifyUser', () => {
         { conditions: [{ attribute: 'department' }] },
         'data.department must be a text, a number, true, false or null to compare in a $filter',
       ],
-      [{}, {}, 'data.object_id is required: input.conditions[0] compares it'],
+      [{}, {}, 'data.object_id is required: verifyUser (the unique attribute, compared by default) compares it'],
     ];
     for (const [data, input, message] of cases) {
       const res = await w.invoke('entra-verify', 'verifyUser', data, input);

@@ -22,6 +22,8 @@ type Operator = (typeof OPERATORS)[number];
 interface Condition {
   attribute: string;
   operator: Operator;
+  /** What compares the attribute, for messages: `input.conditions[0]`, or the default. */
+  by?: string;
 }
 
 /** The input's conditions, or the default one (the unique attribute, eq); 400 naming the field when malformed. */
@@ -34,7 +36,7 @@ function readConditions(name: string, input: Record<string, unknown>, mapping: T
         `${name} needs input.conditions, as spec.mappings.${kind} has no unique attribute to compare by default`,
       );
     }
-    return [{ attribute: unique.local, operator: 'eq' }];
+    return [{ attribute: unique.local, operator: 'eq', by: `${name} (the unique attribute, compared by default)` }];
   }
   if (!Array.isArray(input.conditions) || input.conditions.length === 0) {
     throw new InvalidInvocationError('input.conditions must be a non-empty list of {attribute, operator}');
@@ -66,7 +68,7 @@ function literal(value: unknown, where: string): string {
 }
 
 /** The `$filter` of the conditions; 400 for an attribute that is not mapped, not comparable or not in data. */
-export function conditionFilter(conditions: Condition[], mapping: TaskMapping, kind: string, data: InvokeData): string {
+function conditionFilter(conditions: Condition[], mapping: TaskMapping, kind: string, data: InvokeData): string {
   return conditions
     .map((c, i) => {
       const mapped = mapping.attributes?.find((a) => a.local === c.attribute);
@@ -82,7 +84,9 @@ export function conditionFilter(conditions: Condition[], mapping: TaskMapping, k
         );
       }
       if (data[c.attribute] === undefined) {
-        throw new InvalidInvocationError(`data.${c.attribute} is required: input.conditions[${i}] compares it`);
+        throw new InvalidInvocationError(
+          `data.${c.attribute} is required: ${c.by ?? `input.conditions[${i}]`} compares it`,
+        );
       }
       return `${odataPath(mapped.external)} ${c.operator} ${literal(data[c.attribute], `data.${c.attribute}`)}`;
     })
