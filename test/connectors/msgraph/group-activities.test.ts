@@ -320,6 +320,15 @@ describe('createGroup, updateGroup, deleteGroup', () => {
     });
   });
 
+  it('waits out a 429 and a 503 on a PATCH and is Completed', async () => {
+    w.sim.fault({ path: new RegExp(`/groups/${gid(2)}$`), status: 429, retryAfter: 0, times: 1 });
+    w.sim.fault({ path: new RegExp(`/groups/${gid(2)}$`), status: 503, retryAfter: 0, times: 1 });
+    const res = await w.invoke('entra-accounts', 'updateGroup', { object_id: gid(2), display_name: 'Group two' });
+    expect(res.body).toMatchObject({ state: 'Completed', statusCode: 204 });
+    expect(writes().map((r) => r.status)).toEqual([429, 503, 204]);
+    expect(w.sim.dir.groups.get(gid(2))?.displayName).toBe('Group two');
+  });
+
   it('refuses a create without a needed property (400 naming the data attribute)', async () => {
     const res = await w.invoke('entra-accounts', 'createGroup', {
       display_name: 'X',
