@@ -128,6 +128,28 @@ export class Directory {
     this.log({ kind: 'groups', id: group, memberRemoved: member });
   }
 
+  /** A new object in a generic collection (`/devices`); generic collections have no delta, only a version. */
+  addObject(collection: string, o: Obj): void {
+    const list = this.collections.get(collection);
+    if (!list) throw new Error(`no collection ${collection}`);
+    list.push(o);
+    this.version++;
+  }
+
+  updateObject(collection: string, id: string, patch: Obj): void {
+    const o = this.collections.get(collection)?.find((x) => x.id === id);
+    if (!o) throw new Error(`no object ${id} in ${collection}`);
+    Object.assign(o, patch);
+    this.version++;
+  }
+
+  deleteObject(collection: string, id: string): void {
+    const list = this.collections.get(collection) ?? [];
+    const i = list.findIndex((x) => x.id === id);
+    if (i >= 0) list.splice(i, 1);
+    this.version++;
+  }
+
   typeOf(id: string): string {
     if (this.users.has(id)) return '#microsoft.graph.user';
     if (this.groups.has(id)) return '#microsoft.graph.group';

@@ -392,7 +392,10 @@ export class GraphSimulator {
     }
     const rest = path.slice(1).split('/');
     const collection = this.dir.collections.get(path);
-    if (collection) return this.paged(collection, q, path);
+    if (collection) {
+      const items = this.filtered(collection, q);
+      return 'status' in items ? items : this.paged(items, q, path);
+    }
     const resource = this.dir.resources.get(path);
     if (resource) return { status: 200, body: resource };
     // Under a known collection, a missing object (or a property of it) is a 404; elsewhere the segment is unknown.
@@ -400,6 +403,17 @@ export class GraphSimulator {
       return graphError(404, 'ResourceNotFound', `Resource not found for the segment '${rest[rest.length - 1]}'.`);
     }
     return graphError(400, 'BadRequest', `Resource not found for the segment '${rest[rest.length - 1]}'.`);
+  }
+
+  /** A generic collection's objects that match `$filter` (all without one); advanced operators are not checked here. */
+  private filtered(items: Obj[], q: URLSearchParams): Obj[] | Answer {
+    const filter = q.get('$filter');
+    try {
+      return filter ? items.filter(parseFilter(filter).test) : items;
+    } catch (e) {
+      if (e instanceof FilterSyntaxError) return graphError(400, 'BadRequest', `Invalid filter clause: ${e.message}`);
+      throw e;
+    }
   }
 
   private select(kind: 'users' | 'groups', q: URLSearchParams): { props: string[] } | Answer {

@@ -4,5 +4,29 @@
  * objects (objects.ts) and restCall (rest-call.ts). runTask is the invocation service's own.
  */
 import type { ActionHandler } from '../../types.js';
+import {
+  addUserToGroups,
+  createGroup,
+  deleteGroup,
+  removeUserFromGroups,
+  updateGroup,
+  verifyGroupMembership,
+} from './groups.js';
+import { createCustomObject, deleteCustomObject, updateCustomObject } from './objects.js';
+import { restCall } from './rest-call.js';
+import { verifyGroup, verifyUser } from './verify.js';
 
-export const msgraphActions: Readonly<Record<string, ActionHandler>> = {};
+export const msgraphActions: Readonly<Record<string, ActionHandler>> = {
+  addUserToGroups,
+  removeUserFromGroups,
+  createGroup,
+  updateGroup,
+  deleteGroup,
+  verifyGroupMembership,
+  verifyUser,
+  verifyGroup,
+  createCustomObject,
+  updateCustomObject,
+  deleteCustomObject,
+  restCall,
+};

@@ -9,7 +9,8 @@
  *   createGroup   POST /Groups from the access mapping → 201, response {id, displayName}
  *   deleteGroup   DELETE /Groups/{id}, the group named by the access mapping's unique attribute
  */
-import { type ActionHandler, InvalidInvocationError, type InvokeData } from '../../types.js';
+import { readMembershipInput } from '../../kit/activity/membership-input.js';
+import { type ActionHandler, InvalidInvocationError } from '../../types.js';
 import { scimString } from '../filter.js';
 import { buildResource, requireMapping, writtenAttributes } from './mapping.js';
 import { COLLECTION, resolveId } from './resolve.js';
@@ -17,49 +18,6 @@ import { ActivityFailure, type ActivityRun, activity, completed, record, text } 
 import { GROUP_SCHEMA, noInput } from './users.js';
 
 const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
-const KNOWN = new Set(['groups', 'groupsAttribute', 'ignoreExisting']);
-
-interface MembershipInput {
-  groups: string[];
-  ignoreExisting: boolean;
-}
-
-const ids = (v: unknown): string[] | undefined => {
-  const list = Array.isArray(v) ? v : [v];
-  const out = list.filter((x) => typeof x === 'string' || typeof x === 'number').map(String);
-  return out.length === list.length && out.every((x) => x.trim() !== '') ? out : undefined;
-};
-
-export function readMembershipInput(name: string, input: Record<string, unknown>, data: InvokeData): MembershipInput {
-  const unknown = Object.keys(input).filter((k) => !KNOWN.has(k));
-  if (unknown.length > 0) {
-    throw new InvalidInvocationError(
-      `unknown input field(s) ${unknown.map((k) => `"${k}"`).join(', ')}: ${name} takes groups, groupsAttribute and ignoreExisting`,
-    );
-  }
-  if (input.ignoreExisting !== undefined && typeof input.ignoreExisting !== 'boolean') {
-    throw new InvalidInvocationError('input.ignoreExisting must be true or false');
-  }
-  const groups: string[] = [];
-  if (input.groups !== undefined) {
-    const given = ids(input.groups);
-    if (!given) throw new InvalidInvocationError('input.groups must be a group id or a list of group ids');
-    groups.push(...given);
-  }
-  if (input.groupsAttribute !== undefined) {
-    const attr = input.groupsAttribute;
-    if (typeof attr !== 'string' || attr === '') {
-      throw new InvalidInvocationError('input.groupsAttribute must name an attribute of data');
-    }
-    const held = ids(data[attr]);
-    if (!held) throw new InvalidInvocationError(`data.${attr} (input.groupsAttribute) must hold a group id or ids`);
-    groups.push(...held);
-  }
-  if (groups.length === 0) {
-    throw new InvalidInvocationError(`${name} needs input.groups or input.groupsAttribute: the groups' SCIM ids`);
-  }
-  return { groups: [...new Set(groups)], ignoreExisting: input.ignoreExisting === true };
-}
 
 type Change = 'add' | 'remove';
 
@@ -88,7 +46,7 @@ async function changeMembership(run: ActivityRun, group: string, user: string, c
 
 function membership(name: string, change: Change): ActionHandler {
   return (ctx, input, data) => {
-    const { groups, ignoreExisting } = readMembershipInput(name, input, data);
+    const { groups, ignoreExisting } = readMembershipInput(name, input, data, { system: 'SCIM' });
     requireMapping(ctx.task, 'identity', name);
     return activity(ctx, async (run) => {
       const user = await resolveId(run, 'identity', data, name);
