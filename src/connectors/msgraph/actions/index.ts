@@ -4,5 +4,14 @@
  * objects (objects.ts) and restCall (rest-call.ts). runTask is the invocation service's own.
  */
 import type { ActionHandler } from '../../types.js';
+import { activateUser, createUser, deactivateUser, deleteUser, readUser, resetPassword, updateUser } from './users.js';
 
-export const msgraphActions: Readonly<Record<string, ActionHandler>> = {};
+export const msgraphActions: Readonly<Record<string, ActionHandler>> = {
+  createUser,
+  updateUser,
+  deleteUser,
+  activateUser,
+  deactivateUser,
+  resetPassword,
+  readUser,
+};
