@@ -22,6 +22,7 @@ import {
 const DEFAULT_PW = `\n    timeout: 10s\n    password: {mode: default, secretRef: {name: first-login}}`;
 const GENERATED_PW = `\n    timeout: 10s\n    password: {mode: generated}`;
 const NO_PW = '\n    timeout: 10s';
+const LATER_PW = `\n    timeout: 10s\n    password: {mode: default, secretRef: {name: first-login-later}}`;
 
 /** Identity mapped with userPrincipalName unique (the object id read, not unique). */
 const BY_UPN = `
@@ -51,6 +52,7 @@ beforeAll(async () => {
       eventTaskYaml('graph-users', 'identityAndAccess', DEFAULT_PW, ACCOUNT_MAPPINGS) +
       eventTaskYaml('graph-generated', 'identityAndAccess', GENERATED_PW, ACCOUNT_MAPPINGS) +
       eventTaskYaml('graph-no-password', 'identityAndAccess', NO_PW, ACCOUNT_MAPPINGS) +
+      eventTaskYaml('graph-later-secret', 'identityAndAccess', LATER_PW, ACCOUNT_MAPPINGS) +
       eventTaskYaml('graph-by-upn', 'identity', DEFAULT_PW, BY_UPN) +
       eventTaskYaml('graph-no-nickname', 'identity', DEFAULT_PW, NO_NICKNAME),
   );
@@ -219,6 +221,19 @@ describe('createUser', () => {
       expect(res.text).not.toContain(sent);
       expect(w.logs.text()).not.toContain(sent);
     }
+  });
+
+  it('a missing password Secret, or one without a password key, is an Exception naming the field', async () => {
+    const missing = await w.invoke('graph-later-secret', 'createUser', newUser);
+    expect(missing.body).toMatchObject({ state: 'Exception', response: null });
+    expect(missing.body.exception).toMatch(/^spec\.event\.password\.secretRef: .*first-login-later/);
+    w.secrets.write('first-login-later', { passphrase: 'not-the-key' });
+    const noKey = await w.invoke('graph-later-secret', 'resetPassword', { object_id: ADA });
+    expect(noKey.body).toMatchObject({
+      state: 'Exception',
+      exception: 'secret "first-login-later" has no key "password" (spec.event.password.secretRef)',
+    });
+    expect(w.sim.graphCalls()).toHaveLength(0);
   });
 
   it("a taken userPrincipalName is an Exception with Graph's code and message", async () => {

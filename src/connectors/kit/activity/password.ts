@@ -7,6 +7,7 @@
  * every shell a workflow might hand the value to treat specially.
  */
 import { randomInt } from 'node:crypto';
+import { SecretNotFoundError } from '../../../secrets/resolver.js';
 import { type ActionContext, InvalidInvocationError } from '../../types.js';
 import { ActivityFailure } from './run.js';
 
@@ -37,7 +38,8 @@ export const passwordIsGenerated = (ctx: ActionContext): boolean => ctx.task.spe
 
 /**
  * The password spec.event.password gives for `activity`; undefined when the task has none and it is not
- * `required` (400 naming the field when it is). A Secret without a `password` key fails the call.
+ * `required` (400 naming the field when it is). A Secret that is missing, or has no `password` key, fails the
+ * call (an ActivityFailure: the task's configuration, not the invocation, is wrong).
  */
 export async function eventPassword(
   ctx: ActionContext,
@@ -54,7 +56,11 @@ export async function eventPassword(
   if (p.mode === 'generated') return generatePassword();
   const name = p.secretRef?.name;
   if (!name) throw new InvalidInvocationError('spec.event.password mode default needs secretRef');
-  const value = (await ctx.secrets.get(ctx.namespace, name)).password;
+  const secret = await ctx.secrets.get(ctx.namespace, name).catch((e: unknown) => {
+    const why = e instanceof SecretNotFoundError ? e.message : `could not be read: ${(e as Error).message}`;
+    throw new ActivityFailure(`spec.event.password.secretRef: ${why}`);
+  });
+  const value = secret.password;
   if (value === undefined) {
     throw new ActivityFailure(`secret "${name}" has no key "password" (spec.event.password.secretRef)`);
   }
