@@ -343,6 +343,21 @@ describe('updateUser', () => {
     expect(userWriteState(w.sim).photos.get(ADA)).toEqual({ type: 'image/png', bytes: png });
   });
 
+  it('a null photo removes it (already done when there is none); an unknown user is still an Exception', async () => {
+    userWriteState(w.sim).photos.set(ADA, { type: 'image/jpeg', bytes: Buffer.from([0xff, 0xd8, 0xff, 0xd9]) });
+    const res = await w.invoke('graph-users', 'updateUser', { object_id: ADA, photo: null });
+    expect(res.body).toMatchObject({ state: 'Completed', statusCode: 204 });
+    expect(writes()).toEqual([expect.objectContaining({ method: 'DELETE', path: `/v1.0/users/${ADA}/photo/$value` })]);
+    expect(userWriteState(w.sim).photos.has(ADA)).toBe(false);
+    const again = await w.invoke('graph-users', 'updateUser', { object_id: ADA, photo: null });
+    expect(again.body).toMatchObject({ state: 'Completed', statusCode: 204 });
+    const nobody = await w.invoke('graph-users', 'updateUser', { object_id: 'nobody', photo: null });
+    expect(nobody.body).toMatchObject({ state: 'Exception', statusCode: 404 });
+    expect(nobody.body.exception).toMatch(
+      /^DELETE \/v1\.0\/users\/nobody\/photo\/\$value answered HTTP 404 Not Found: Request_ResourceNotFound: Resource 'nobody' does not exist/,
+    );
+  });
+
   it('a photo over 4 MB is a 400 naming the attribute and its size, before any request', async () => {
     // The invoke endpoint takes bodies of at most 1 MiB (src/server/http-server.ts), so a photo this large is
     // refused there already (413); the activity's own check, for a caller that sends it, is asserted on the handler.

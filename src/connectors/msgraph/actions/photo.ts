@@ -5,9 +5,10 @@
  * photo is a 400 that names the attribute rather than a half-done update. `null` removes the photo.
  */
 import type { TaskMapping } from '../../../model/resources.js';
+import { statusText } from '../../../transport/http-client.js';
 import { InvalidInvocationError, type InvokeData } from '../../types.js';
 import { PHOTO_PATHS } from './mapping.js';
-import type { GraphActivityRun } from './run.js';
+import { ActivityFailure, type GraphActivityRun, record, text } from './run.js';
 
 export const MAX_PHOTO_BYTES = 4 * 1024 * 1024;
 const DATA_URL = /^data:(image\/[\w.+-]+);base64,(.*)$/s;
@@ -45,9 +46,18 @@ export function photoOf(mapping: TaskMapping, data: InvokeData): Photo | undefin
   return { local, bytes, type: url ? url[1] : 'image/jpeg' };
 }
 
-/** Sends (or removes) the photo of the user at `userPath` (`/users/{id}`); the status Graph answered. */
-export async function writePhoto(run: GraphActivityRun, userPath: string, photo: Photo): Promise<number> {
+/** Sends (or removes) the photo of the user at `userPath` (`/users/{id}`). */
+export async function writePhoto(run: GraphActivityRun, userPath: string, photo: Photo): Promise<void> {
   const path = `${userPath}/photo/$value`;
-  if (photo.bytes === null) return (await run.request('DELETE', path)).status;
-  return (await run.request('PUT', path, photo.bytes, { headers: { 'Content-Type': photo.type } })).status;
+  if (photo.bytes !== null) {
+    await run.request('PUT', path, photo.bytes, { headers: { 'Content-Type': photo.type } });
+    return;
+  }
+  // Removing a photo the user does not have is already done; a user that does not exist is still a failure.
+  const { status, body } = await run.request('DELETE', path, undefined, { accept: [404] });
+  const error = record(record(body).error);
+  if (status === 404 && error.code !== 'ImageNotFound') {
+    const said = [text(error.code), text(error.message)].filter(Boolean).join(': ');
+    throw new ActivityFailure(`${run.what} answered ${statusText(404)}${said ? `: ${said}` : ''}`, 404, body);
+  }
 }

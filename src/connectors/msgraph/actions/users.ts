@@ -4,7 +4,8 @@
  * (resolve.ts: the object id, or a $filter lookup).
  *   createUser      POST /users (displayName, mailNickname, userPrincipalName mapped; accountEnabled true unless
  *                   mapped; passwordProfile from spec.event.password)   → 201 {id, userPrincipalName, password?}
- *   updateUser      PATCH /users/{id} with the mapped properties in data; a photo PUT to /photo/$value → 204
+ *   updateUser      PATCH /users/{id} with the mapped properties in data; a photo PUT to /photo/$value (null:
+ *                   DELETE) → 204. createUser sends no photo: its user exists only once the POST answered
  *   deleteUser      DELETE /users/{id} (Graph keeps it 30 days in deletedItems)                      → 204
  *   activateUser / deactivateUser   PATCH accountEnabled true / false                               → 204
  *   resetPassword   PATCH passwordProfile from spec.event.password                                  → 204
@@ -119,10 +120,11 @@ export const updateUser: ActionHandler = async (ctx, input, data) => {
   }
   return activity(ctx, async (run) => {
     const { id, path } = await findUser(run, data, 'updateUser');
-    let status = 204;
-    if (changes.length > 0) status = (await run.request('PATCH', path, graphBody(changes))).status;
-    if (photo) status = Math.max(status, await writePhoto(run, path, photo));
-    return completed(status, { id });
+    if (changes.length > 0) await run.request('PATCH', path, graphBody(changes));
+    // The photo after the properties: a failed photo leaves a change a retry of the call repeats harmlessly.
+    if (photo) await writePhoto(run, path, photo);
+    // 204 whichever requests it took (Graph answers a photo with 200): the user changed, nothing to hand back.
+    return completed(204, { id });
   });
 };
 
