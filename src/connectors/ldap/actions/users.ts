@@ -10,9 +10,9 @@
  *   resetPassword   the password of spec.event.password, and pwdLastSet 0 on AD                      → 204
  * A password is never part of an answer, a log line or an error.
  */
-import { randomBytes } from 'node:crypto';
 import { Attribute, Change } from 'ldapts';
-import { type ActionContext, type ActionHandler, InvalidInvocationError } from '../../types.js';
+import { eventPassword } from '../../kit/activity/password.js';
+import { type ActionHandler, InvalidInvocationError } from '../../types.js';
 import type { LdapSession } from '../session.js';
 import { dnFrom, extraAttributes, rdnOf, requireMapping, writtenAttributes } from './mapping.js';
 import { ActivityFailure, activity } from './run.js';
@@ -30,21 +30,6 @@ const isAd = (s: LdapSession): boolean => s.settings.flavor === 'activeDirectory
 /** AD's unicodePwd value: the password in double quotes, UTF-16LE. */
 const unicodePwd = (password: string): Buffer => Buffer.from(`"${password}"`, 'utf16le');
 
-/** The password spec.event.password gives: the Secret's `password`, or a random one. */
-async function eventPassword(ctx: ActionContext, required: boolean): Promise<string | undefined> {
-  const p = ctx.task.spec.event?.password;
-  if (!p) {
-    if (required) throw new InvalidInvocationError('resetPassword needs spec.event.password on the task');
-    return undefined;
-  }
-  if (p.mode === 'generated') return `${randomBytes(12).toString('base64url')}-Aa1`;
-  const name = p.secretRef?.name;
-  if (!name) throw new InvalidInvocationError('spec.event.password mode default needs secretRef');
-  const v = (await ctx.secrets.get(ctx.namespace, name)).password;
-  if (v === undefined) throw new ActivityFailure(`secret "${name}" has no key "password" (spec.event.password)`);
-  return v;
-}
-
 async function setPassword(s: LdapSession, dn: string, password: string): Promise<void> {
   if (!isAd(s)) return s.client.modify(dn, replace('userPassword', [password]));
   if (!s.protected) {
@@ -61,7 +46,7 @@ export const createUser: ActionHandler = async (ctx, input, data) => {
   const dn = dnFrom(mapping, 'identity', data, 'createUser');
   const written = writtenAttributes(mapping, data).filter((w) => w.values !== null);
   const extra = extraAttributes(input, 'createUser');
-  const password = await eventPassword(ctx, false);
+  const password = await eventPassword(ctx, 'createUser', false);
   return activity(ctx, async (s) => {
     const entry: Record<string, Array<string | Buffer>> = { ...extra };
     for (const w of written) entry[w.attribute] = w.values as Array<string | Buffer>;
@@ -134,7 +119,7 @@ export const deactivateUser = setEnabled(false, 'deactivateUser');
 
 export const resetPassword: ActionHandler = async (ctx, _input, data) => {
   const dn = dnFrom(requireMapping(ctx, 'identity', 'resetPassword'), 'identity', data, 'resetPassword');
-  const password = (await eventPassword(ctx, true)) as string;
+  const password = (await eventPassword(ctx, 'resetPassword', true)) as string;
   return activity(ctx, async (s) => {
     s.addSecret(password);
     await setPassword(s, dn, password);

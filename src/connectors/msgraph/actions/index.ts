@@ -14,6 +14,7 @@ import {
 } from './groups.js';
 import { createCustomObject, deleteCustomObject, updateCustomObject } from './objects.js';
 import { restCall } from './rest-call.js';
+import { activateUser, createUser, deactivateUser, deleteUser, readUser, resetPassword, updateUser } from './users.js';
 import { verifyGroup, verifyUser } from './verify.js';
 
 export const msgraphActions: Readonly<Record<string, ActionHandler>> = {
@@ -29,4 +30,11 @@ export const msgraphActions: Readonly<Record<string, ActionHandler>> = {
   updateCustomObject,
   deleteCustomObject,
   restCall,
+  createUser,
+  updateUser,
+  deleteUser,
+  activateUser,
+  deactivateUser,
+  resetPassword,
+  readUser,
 };

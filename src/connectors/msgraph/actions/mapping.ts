@@ -85,3 +85,51 @@ export function missingForCreate(mapping: TaskMapping | undefined, kind: 'identi
 }
 
 export { onlyInput } from '../../kit/activity/mapping.js';
+
+/** Navigation properties and write-only ones: a GET of the object cannot $select them. */
+const NOT_SELECTABLE = new Set([
+  'memberOf',
+  'transitiveMemberOf',
+  'members',
+  'transitiveMembers',
+  'owners',
+  'manager',
+  'passwordProfile',
+]);
+
+interface ReadAttribute {
+  local: string;
+  segments: kit.Segment[];
+}
+
+/** The mapped attributes a GET of the object can answer, with their places in it (photos and links left out). */
+function readAttributes(mapping: TaskMapping): ReadAttribute[] {
+  const out: ReadAttribute[] = [];
+  for (const a of mapping.attributes ?? []) {
+    if (a.local === 'reference' || PHOTO_PATHS.has(a.external)) continue;
+    const segments = kit.pathSegments(a.external);
+    if (!segments || NOT_SELECTABLE.has(String(segments[0]))) continue;
+    out.push({ local: a.local, segments });
+  }
+  return out;
+}
+
+/** The top-level Graph properties a read of the mapped attributes selects (`id` always). */
+export function selectedProperties(mapping: TaskMapping): string[] {
+  const props = new Set(['id']);
+  for (const a of readAttributes(mapping)) props.add(String(a.segments[0]));
+  return [...props];
+}
+
+/** A Graph object as the card's attributes (local names); a property Graph did not answer is left out. */
+export function localAttributes(mapping: TaskMapping, object: GraphBody): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const a of readAttributes(mapping)) {
+    let node: unknown = object;
+    for (const seg of a.segments) {
+      node = typeof node === 'object' && node !== null ? (node as Record<string | number, unknown>)[seg] : undefined;
+    }
+    if (node !== undefined) out[a.local] = node;
+  }
+  return out;
+}
