@@ -171,7 +171,8 @@ describe('addUserToGroups', () => {
     expect(res.body.state).toBe('Exception');
     expect(res.body.exception).toContain(
       `1 of 3 group(s) failed. Group ${gid(2)}: POST /v1.0/groups/${gid(2)}/members/$ref answered HTTP 429 Too Many ` +
-        `Requests: TooManyRequests: Too many requests. Done: ${gid(1)}, ${gid(3)}`,
+        `Requests: TooManyRequests: Too many requests.; not sent again (a POST is never repeated within one call, so ` +
+        `that nothing is created twice): invoke again later. Done: ${gid(1)}, ${gid(3)}`,
     );
     expect(writes().filter((r) => r.path.includes(gid(2)))).toHaveLength(1);
     const again = await w.invoke(

@@ -254,8 +254,8 @@ describe('createUser', () => {
     const res = await w.invoke('graph-users', 'createUser', newUser);
     expect(res.body).toMatchObject({ state: 'Exception', statusCode: 429 });
     expect(res.body.exception).toBe(
-      'POST /v1.0/users answered HTTP 429 Too Many Requests: TooManyRequests: Too many requests.; the create was not ' +
-        'sent again (a POST is never repeated within one call): invoke createUser again later',
+      'POST /v1.0/users answered HTTP 429 Too Many Requests: TooManyRequests: Too many requests.; not sent again ' +
+        '(a POST is never repeated within one call, so that nothing is created twice): invoke again later',
     );
     expect(writes('POST')).toHaveLength(1);
     expect(byUpn('grace@contoso.com')).toBeUndefined();

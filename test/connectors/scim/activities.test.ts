@@ -344,7 +344,10 @@ describe('faults and secrets', () => {
     scim.intercept = (req) => (req.method === 'POST' ? { status: 503, detail: 'busy' } : undefined);
     const res = await invoke('createUser', { user_name: 'new' });
     expect(res.body).toMatchObject({ state: 'Exception', statusCode: 503 });
-    expect(res.body.exception).toBe('POST /Users answered HTTP 503 Service Unavailable: busy');
+    expect(res.body.exception).toBe(
+      'POST /Users answered HTTP 503 Service Unavailable: busy; not sent again (a POST is never repeated within one ' +
+        'call, so that nothing is created twice): invoke again later',
+    );
     expect(scim.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
   });
 

@@ -52,6 +52,16 @@ export function activityRetryPolicy(method: HttpMethod, timeoutMs: number): Retr
   };
 }
 
+/**
+ * What an Exception adds when a POST was answered 429 or 503: the policy above never sends a POST twice (the
+ * first may have acted), so the caller learns that nothing was retried and that invoking again is theirs to do.
+ */
+export function notResentNote(method: HttpMethod, status: number): string {
+  return method === 'POST' && BUSY.has(status)
+    ? '; not sent again (a POST is never repeated within one call, so that nothing is created twice): invoke again later'
+    : '';
+}
+
 /** Opens (or leases from a cache) the session an activity's requests go through; bounded by `signal`. */
 export type SessionOpener<S> = (ctx: ActionContext, signal: AbortSignal) => Promise<SessionLease<S>>;
 

@@ -9,7 +9,7 @@
  */
 import { type HttpMethod, type HttpResponse, statusText } from '../../../transport/http-client.js';
 import { excerpt, SecretScrubber } from '../../../transport/scrub.js';
-import { ActivityFailure, ActivityRunBase, parseBody, runActivity } from '../../kit/activity/run.js';
+import { ActivityFailure, ActivityRunBase, notResentNote, parseBody, runActivity } from '../../kit/activity/run.js';
 import type { ActionContext, ActionResult } from '../../types.js';
 import { graphError } from '../api.js';
 import { graphUrl } from '../config.js';
@@ -67,7 +67,7 @@ export class GraphActivityRun extends ActivityRunBase<GraphSession> {
     if ((res.status >= 200 && res.status < 300) || options.accept?.includes(res.status)) {
       return { status: res.status, body: parseBody(res.body) };
     }
-    throw this.refusal(res);
+    throw this.refusal(method, res);
   }
 
   /** One request to a URL the caller checked (restCall); returns the answer whatever its status. */
@@ -93,10 +93,10 @@ export class GraphActivityRun extends ActivityRunBase<GraphSession> {
   }
 
   /** Graph's error as the Exception text: the request, the status, Graph's code and message. */
-  private refusal(res: HttpResponse): ActivityFailure {
+  private refusal(method: HttpMethod, res: HttpResponse): ActivityFailure {
     const { code, message } = graphError(res.body);
     const said = [code, message ?? (res.body.trim() ? excerpt(res.body) : undefined)].filter(Boolean).join(': ');
-    const hint = res.status === 403 ? `; ${WRITE_PERMISSIONS}` : '';
+    const hint = res.status === 403 ? `; ${WRITE_PERMISSIONS}` : notResentNote(method, res.status);
     const response = parseBody(this.scrub(res.body));
     return new ActivityFailure(
       this.scrub(`${this.what} answered ${statusText(res.status)}${said ? `: ${said}` : ''}${hint}`),

@@ -62,18 +62,6 @@ function existingUser(name: string, ctx: ActionContext, data: InvokeData) {
   return { mapping, key: uniqueKey(mapping, 'identity', data) };
 }
 
-/** A POST answered 429 or 503 was not sent again (kit/activity/run.ts): the Exception says so. */
-function notResent(e: unknown): never {
-  if (e instanceof ActivityFailure && (e.statusCode === 429 || e.statusCode === 503)) {
-    throw new ActivityFailure(
-      `${e.message}; the create was not sent again (a POST is never repeated within one call): invoke createUser again later`,
-      e.statusCode,
-      e.response,
-    );
-  }
-  throw e;
-}
-
 /** A generated password goes into the first answer only, after the run scrubbed it from everything else. */
 function withGenerated(result: ActionResult, password: string | undefined): ActionResult {
   if (result.state !== 'Completed' || password === undefined) return result;
@@ -100,7 +88,7 @@ export const createUser: ActionHandler = async (ctx, input, data) => {
     run.addSecret(password);
     if (passwordIsGenerated(ctx)) generated = password;
     const passwordProfile = { password, [FORCE]: force };
-    const answer = await run.request('POST', COLLECTION.identity, { ...body, passwordProfile }).catch(notResent);
+    const answer = await run.request('POST', COLLECTION.identity, { ...body, passwordProfile });
     const user = record(answer.body);
     return completed(answer.status, { id: text(user.id), userPrincipalName: text(user.userPrincipalName) });
   });

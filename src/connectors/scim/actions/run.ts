@@ -6,7 +6,7 @@
  */
 import { type HttpMethod, type HttpResponse, statusText } from '../../../transport/http-client.js';
 import { excerpt } from '../../../transport/scrub.js';
-import { ActivityFailure, ActivityRunBase, parseBody, runActivity } from '../../kit/activity/run.js';
+import { ActivityFailure, ActivityRunBase, notResentNote, parseBody, runActivity } from '../../kit/activity/run.js';
 import type { ActionContext, ActionResult } from '../../types.js';
 import { AUTH_HINT, scimError } from '../api.js';
 import { endpoint } from '../config.js';
@@ -37,7 +37,7 @@ export class ActivityRun extends ActivityRunBase<EventSession> {
     if ((res.status >= 200 && res.status < 300) || accept.includes(res.status)) {
       return { status: res.status, body: parseBody(res.body) };
     }
-    throw this.refusal(res, session);
+    throw this.refusal(method, res, session);
   }
 
   /** One request to a URL the caller checked (restCall); returns the answer whatever its status. */
@@ -70,7 +70,7 @@ export class ActivityRun extends ActivityRunBase<EventSession> {
     return session.features;
   }
 
-  private refusal(res: HttpResponse, session: EventSession): ActivityFailure {
+  private refusal(method: HttpMethod, res: HttpResponse, session: EventSession): ActivityFailure {
     const scrub = (t: string): string => session.scim.scrub(t);
     const answer = `${this.what} answered ${statusText(res.status)}`;
     const response = parseBody(scrub(res.body));
@@ -78,7 +78,11 @@ export class ActivityRun extends ActivityRunBase<EventSession> {
     const { scimType, detail } = scimError(res.body);
     const text = detail ?? (res.body.trim() ? res.body : '');
     const said = [scimType, text ? scrub(excerpt(text)) : undefined].filter(Boolean).join(': ');
-    return new ActivityFailure(`${answer}${said ? `: ${said}` : ''}`, res.status, response);
+    return new ActivityFailure(
+      `${answer}${said ? `: ${said}` : ''}${notResentNote(method, res.status)}`,
+      res.status,
+      response,
+    );
   }
 }
 
