@@ -511,13 +511,24 @@ describe('resetPassword', () => {
     expect(w.logs.text()).not.toContain(DEFAULT_PASSWORD);
   });
 
-  it('a generated password is set, never answered or logged', async () => {
-    const res = await w.invoke('graph-generated', 'resetPassword', { object_id: ADA });
-    expect(res.body).toMatchObject({ state: 'Completed', statusCode: 204, response: { id: ADA } });
+  it('a generated password is set and given in the first answer only, never logged, stored or replayed', async () => {
+    const key = { 'idempotency-key': 'wf-reset-ada-1' };
+    const res = await w.invoke('graph-generated', 'resetPassword', { object_id: ADA }, {}, key);
     const stored = userWriteState(w.sim).passwords.get(ADA);
     expect(stored?.forceChangePasswordNextSignIn).toBe(true);
     expect(stored?.password).toMatch(/^.{16,}$/);
-    expect(res.text).not.toContain(stored?.password);
+    expect(res.body).toMatchObject({
+      state: 'Completed',
+      statusCode: 204,
+      response: { id: ADA, password: stored?.password },
+    });
+    const replay = await w.invoke('graph-generated', 'resetPassword', { object_id: ADA }, {}, key);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.body.response).toEqual({
+      id: ADA,
+      passwordOmitted: 'the generated password is given only in the first answer of this call',
+    });
+    expect(replay.text).not.toContain(stored?.password);
     expect(w.logs.text()).not.toContain(stored?.password);
   });
 

@@ -8,9 +8,9 @@
  *                   DELETE) → 204. createUser sends no photo: its user exists only once the POST answered
  *   deleteUser      DELETE /users/{id} (Graph keeps it 30 days in deletedItems)                      → 204
  *   activateUser / deactivateUser   PATCH accountEnabled true / false                               → 204
- *   resetPassword   PATCH passwordProfile from spec.event.password                                  → 204
+ *   resetPassword   PATCH passwordProfile from spec.event.password                                  → 204 {id, password?}
  *   readUser        GET /users/{id}?$select=<mapped>; the card's attributes; `load` loads them       → 200
- * A password is given back only by a createUser with a generated one, in that first answer; it is registered
+ * A password is given back only when generated (createUser, resetPassword), in that first answer; it is registered
  * with the run's scrubber, so no log line, Exception or stored replay carries it.
  */
 import { eventPassword, passwordIsGenerated } from '../../kit/activity/password.js';
@@ -153,14 +153,18 @@ function explainReset(e: unknown): never {
 export const resetPassword: ActionHandler = async (ctx, input, data) => {
   const force = forceChange('resetPassword', input);
   existingUser('resetPassword', ctx, data);
-  return activity(ctx, async (run) => {
+  let generated: string | undefined;
+  const result = await activity(ctx, async (run) => {
     const password = (await eventPassword(ctx, 'resetPassword', true)) as string;
     run.addSecret(password);
+    if (passwordIsGenerated(ctx)) generated = password;
     const { id, path } = await findUser(run, data, 'resetPassword');
     const body = { passwordProfile: { password, [FORCE]: force } };
     const { status } = await run.request('PATCH', path, body).catch(explainReset);
     return completed(status, { id });
   });
+  // A generated password nobody is told would lock the user out: the first answer gives it, as createUser's does.
+  return withGenerated(result, generated);
 };
 
 export const readUser: ActionHandler = async (ctx, input, data) => {
