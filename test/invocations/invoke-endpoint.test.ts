@@ -165,11 +165,11 @@ describe('authentication and refusals', () => {
     expect(upstream.calls()).toHaveLength(0);
   });
 
-  it('answers 413 for a body over 1 MiB', async () => {
-    const big = JSON.stringify({ activity: 'restCall', input: { body: 'x'.repeat(1024 * 1024 + 10) } });
+  it('answers 413 for a body over 6 MiB', async () => {
+    const big = JSON.stringify({ activity: 'restCall', input: { body: 'x'.repeat(6 * 1024 * 1024 + 10) } });
     const res = await invoke('hr-users', big);
     expect(res.status).toBe(413);
-    expect(res.body).toEqual({ error: 'request body is larger than 1048576 bytes' });
+    expect(res.body).toEqual({ error: 'request body is larger than 6291456 bytes' });
   });
 });
 
