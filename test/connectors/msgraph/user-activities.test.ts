@@ -4,10 +4,10 @@
  * sees (state, statusCode, response, exception), what Graph received (sim.requests), what the tenant holds
  * afterwards, and that no password reaches a log line, an Exception or a replayed answer.
  */
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { readUser, updateUser } from '../../../src/connectors/msgraph/actions/users.js';
-import { type ActionContext, InvalidInvocationError } from '../../../src/connectors/types.js';
-import type { Connector, Task } from '../../../src/model/resources.js';
+import { LocalTarget } from '../../../src/targets/local/local-target.js';
+import type { Card } from '../../../src/targets/types.js';
 import type { LoggedRequest } from '../../peers/msgraph/index.js';
 import { PASSWORD_COMPLEXITY, UPN_TAKEN, userWriteState } from '../../peers/msgraph/user-writes.js';
 import type { WriteHandler } from '../../peers/msgraph/writes.js';
@@ -96,17 +96,6 @@ beforeEach(() => {
 });
 
 /** The context the invocation service gives a handler, for what the endpoint does not show (`load`). */
-function ctxOf(name: string): ActionContext {
-  const task = w.runtime.gate.task(`iga/${name}`)?.effective as Task;
-  return {
-    task,
-    connector: w.runtime.gate.connectorOf(task) as Connector,
-    namespace: 'iga',
-    secrets: w.secrets.resolver,
-    signal: new AbortController().signal,
-    log: w.logs.log,
-  };
-}
 
 const writes = (method?: string): LoggedRequest[] =>
   w.sim.graphCalls().filter((r) => (method ? r.method === method : r.method !== 'GET'));
@@ -589,30 +578,28 @@ describe('readUser', () => {
     });
   });
 
-  it('with load, also returns the Graph object as a record to upsert into the cards', async () => {
-    const ctx = ctxOf('graph-users');
-    const result = await readUser(ctx, { load: true }, { object_id: ADA });
-    expect(result).toMatchObject({ state: 'Completed', statusCode: 200 });
-    expect(result.load).toEqual([
-      {
-        kind: 'identity',
-        op: 'upsert',
-        data: {
-          id: ADA,
-          displayName: 'Ada Lovelace',
-          mailNickname: 'ada',
-          userPrincipalName: 'ada@contoso.com',
-          givenName: 'Ada',
-          surname: null,
-          department: 'Analytics',
-          accountEnabled: true,
-        },
-      },
-    ]);
-    const without = await readUser(ctx, {}, { object_id: ADA });
-    expect(without.load).toBeUndefined();
-    // Through the endpoint the answer is the same with load.
+  it('with load, also writes the user into the task’s cards, mapped as a scheduled run maps it', async () => {
+    const cards = async (): Promise<Card[]> => {
+      const target = new LocalTarget(join(w.stateDir, 'cards.db'));
+      try {
+        const out: Card[] = [];
+        for await (const c of target.list('iga_account')) out.push(c);
+        return out.filter((c) => c.object_id === ADA);
+      } finally {
+        await target.close();
+      }
+    };
+    const plain = await w.invoke('graph-users', 'readUser', { object_id: ADA });
+    expect(plain.body.state).toBe('Completed');
+    expect(await cards()).toEqual([]);
     const res = await w.invoke('graph-users', 'readUser', { object_id: ADA }, { load: true });
-    expect(res.body.response).toEqual(without.response);
+    expect(res.body).toMatchObject({ state: 'Completed', statusCode: 200, response: plain.body.response });
+    expect(await cards()).toEqual([
+      expect.objectContaining({ object_id: ADA, display_name: 'Ada Lovelace', upn: 'ada@contoso.com', enabled: true }),
+    ]);
+    w.sim.dir.updateUser(ADA, { department: 'Engines' });
+    await w.invoke('graph-users', 'readUser', { object_id: ADA }, { load: true });
+    expect(await cards()).toEqual([expect.objectContaining({ object_id: ADA, department: 'Engines' })]);
+    expect(w.logs.text()).toContain('activity records loaded into cards');
   });
 });
