@@ -6,6 +6,7 @@
 import { connectorSecretRefs } from '../secret-refs.js';
 import type { ConnectorType } from '../types.js';
 import { msgraphActions } from './actions/index.js';
+import { closeGraphActionSessions, evictGraphActionSession } from './actions/sessions.js';
 import { checkGraphConnection } from './check.js';
 import { closeCredentials, evictCredential } from './credentials.js';
 import { extractGraph } from './extract.js';
@@ -28,6 +29,13 @@ export const msgraphConnector: ConnectorType = {
   checkConnection: (ctx) => checkGraphConnection(ctx),
   // The credential holds the secret values, MSAL's token cache and the TLS dispatcher: dropping it makes the
   // next run read them again; calls in flight finish on it.
-  evictSessions: (namespace, name) => evictCredential(namespace, name),
-  closeSessions: () => closeCredentials(),
+  evictSessions: (namespace, name) => {
+    evictGraphActionSession(namespace, name);
+    evictCredential(namespace, name);
+  },
+  // Event sessions first: each holds a lease on its credential.
+  closeSessions: async () => {
+    await closeGraphActionSessions();
+    await closeCredentials();
+  },
 };

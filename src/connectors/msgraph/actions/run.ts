@@ -1,8 +1,8 @@
 /**
  * One activity's exchanges with Microsoft Graph, on the kit's activity run (kit/activity/run.ts: one deadline
  * of spec.event.timeout, 429/503 waited out within it for every method but POST, a POST never sent twice, the
- * Exception texts). What is Graph's own: the session (the connector's MSAL credential, cached across runs and
- * calls, with its token), paths under `graphUrl/v1.0`, the task's spec.event.headers, and a Graph error answer
+ * Exception texts). What is Graph's own: the session (cached per connector, sessions.ts, over the connector's MSAL
+ * credential and its token), paths under `graphUrl/v1.0`, the task's spec.event.headers, and a Graph error answer
  * turned into an ActivityFailure with Graph's code and message (`POST /v1.0/users answered 400 Bad Request:
  * Request_BadRequest: Another object with the same value for property userPrincipalName already exists.`).
  * Values the activity adds (a first-login password) are scrubbed from every text of the run.
@@ -14,7 +14,8 @@ import type { ActionContext, ActionResult } from '../../types.js';
 import { graphError } from '../api.js';
 import { graphUrl } from '../config.js';
 import { evictCredential } from '../credentials.js';
-import { type GraphSession, openGraphSession } from '../session.js';
+import type { GraphSession } from '../session.js';
+import { leaseGraphActionSession } from './sessions.js';
 
 export { ActivityFailure, completed, record, text } from '../../kit/activity/run.js';
 
@@ -33,18 +34,22 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
-async function openSession(ctx: ActionContext, signal: AbortSignal) {
-  const headers = ctx.task.spec.event?.headers;
-  const session = await openGraphSession({ ...ctx, signal }, { headers });
+/** The cached session of the connector; a TLS failure evicts it (kit run) and the credential with it. */
+async function openSession(ctx: ActionContext) {
+  const lease = await leaseGraphActionSession(ctx);
   return {
-    session,
-    release: () => void session.close(),
-    evict: () => evictCredential(ctx.namespace, ctx.connector.metadata.name),
+    session: lease.session,
+    release: lease.release,
+    evict: () => {
+      lease.evict();
+      evictCredential(ctx.namespace, ctx.connector.metadata.name);
+    },
   };
 }
 
 export class GraphActivityRun extends ActivityRunBase<GraphSession> {
-  private readonly added = new SecretScrubber();
+  /** Made on first use: most activities register nothing. */
+  private added?: SecretScrubber;
 
   constructor(ctx: ActionContext) {
     super(ctx, openSession, 'Graph');
@@ -52,6 +57,7 @@ export class GraphActivityRun extends ActivityRunBase<GraphSession> {
 
   /** Registers a value the activity made or read (a password): it is scrubbed from every text of the run. */
   addSecret(value: string): void {
+    this.added ??= new SecretScrubber();
     this.added.add(value);
   }
 
@@ -84,12 +90,14 @@ export class GraphActivityRun extends ActivityRunBase<GraphSession> {
     headers: Record<string, string> = {},
   ): Promise<HttpResponse> {
     this.what = `${method} ${url.pathname}`;
-    return session.api.call(method, url, body, headers, this.exchangeOptions(method));
+    // The task's headers (spec.event.headers) per call: the cached session is the connector's, for every task.
+    const all = { ...this.ctx.task.spec.event?.headers, ...headers };
+    return session.api.call(method, url, body, all, this.exchangeOptions(method));
   }
 
   scrub(text: string): string {
     const scrubbed = this.lease?.session.scrub(text) ?? text;
-    return this.added.scrub(scrubbed);
+    return this.added ? this.added.scrub(scrubbed) : scrubbed;
   }
 
   /** Graph's error as the Exception text: the request, the status, Graph's code and message. */
