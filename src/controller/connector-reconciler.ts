@@ -11,7 +11,6 @@ import type { Logger } from '../log/logger.js';
 import { REASONS, setConditions } from '../model/conditions.js';
 import type { Connector, ConnectorStatus, Task } from '../model/resources.js';
 import { keyOf, namespaceOf } from '../model/resources.js';
-import { runInProgress } from '../model/run-outcome.js';
 import { SecretNotFoundError, type SecretResolver } from '../secrets/resolver.js';
 import type { StatusStore } from '../state/status-store.js';
 import { declaredFile, type ResourceStore, type StoredResource } from '../store/resource-store.js';
