@@ -73,8 +73,10 @@ function extractContext(ctx: RunContext): ExtractContext {
     cursors: { ...ctx.cursors },
     progress: (p) => {
       ctx.record.extract.apiCalls = p.apiCalls;
+      // A total heard for the first time (or changed) is handed on at once: a progress bar gets its end now.
+      const news = p.total !== undefined && p.total !== ctx.record.extract.total;
       if (p.total !== undefined) ctx.record.extract.total = p.total;
-      ctx.record.progress();
+      ctx.record.progress(news);
     },
     scrubber: ctx.scrubber,
   };
