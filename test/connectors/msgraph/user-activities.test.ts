@@ -235,6 +235,21 @@ describe('createUser', () => {
     expect(res.body.response).toMatchObject({ error: { code: 'Request_BadRequest', message: UPN_TAKEN } });
   });
 
+  it('gives a generated password also when the outcome is unknown (a 5xx), never when Graph refused', async () => {
+    w.sim.fault({ path: /^\/v1\.0\/users$/, status: 503, times: 1 });
+    const unknown = await w.invoke('graph-generated', 'createUser', newUser);
+    expect(unknown.body).toMatchObject({ state: 'Exception', statusCode: 503 });
+    expect(unknown.body.response.outcome).toBe('unknown: Graph may have applied this password; use it, or reset it');
+    expect(unknown.body.response.password).toMatch(/^.{16,}$/);
+    expect(unknown.body.exception).not.toContain(unknown.body.response.password);
+    expect(w.logs.text()).not.toContain(unknown.body.response.password);
+    const refused = await w.invoke('graph-generated', 'createUser', { ...newUser, upn: 'grace@fabrikam.com' });
+    expect(refused.body).toMatchObject({ state: 'Exception', statusCode: 400 });
+    expect(refused.body.response).not.toHaveProperty('password');
+    const dots = await w.invoke('graph-users', 'deleteUser', { object_id: '..' });
+    expect(dots).toMatchObject({ status: 400, body: { error: 'data.object_id ".." is not a Graph object id' } });
+  });
+
   it('an unverified domain is an Exception naming it, and a POST answered 429 is not sent again', async () => {
     const domain = await w.invoke('graph-users', 'createUser', { ...newUser, upn: 'grace@fabrikam.com' });
     expect(domain.body.exception).toMatch(/Request_BadRequest: The domain portion of the userPrincipalName property/);

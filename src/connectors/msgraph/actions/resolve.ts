@@ -5,7 +5,7 @@
  * its quotes doubled; the advanced-query header and $count added when the property needs them), and exactly
  * one object must match.
  */
-import type { InvokeData } from '../../types.js';
+import { InvalidInvocationError, type InvokeData } from '../../types.js';
 import { ADVANCED_HEADERS, advancedOperator, withQuery } from '../query.js';
 import { type MappingKind, requireMapping, uniqueKey } from './mapping.js';
 import { ActivityFailure, type GraphActivityRun, record, text } from './run.js';
@@ -55,7 +55,13 @@ export async function resolveId(
   collection: string,
 ): Promise<string> {
   const key = uniqueKey(requireMapping(run.ctx.task, kind, activity), kind, data);
-  if (key.external === 'id') return key.value;
+  if (key.external === 'id') {
+    // `.` and `..` survive encodeURIComponent and would be resolved away by the URL: /users/.. is /v1.0/.
+    if (/^\.{0,2}$/.test(key.value.trim())) {
+      throw new InvalidInvocationError(`data.${key.local} "${key.value}" is not a Graph object id`);
+    }
+    return key.value;
+  }
   const filter = `${odataPath(key.external)} eq ${odataString(key.value)}`;
   const ids = await findIds(run, collection, filter, 2);
   if (ids.length === 1) return ids[0];

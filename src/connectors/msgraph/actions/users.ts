@@ -62,14 +62,21 @@ function existingUser(name: string, ctx: ActionContext, data: InvokeData) {
   return { mapping, key: uniqueKey(mapping, 'identity', data) };
 }
 
-/** A generated password goes into the first answer only, after the run scrubbed it from everything else. */
+/**
+ * A generated password goes into the first answer only, after the run scrubbed it from everything else. It is
+ * also given when the outcome is unknown (no answer, a timeout, a 5xx: Graph may have acted), so that an account
+ * that may now exist never has a password nobody was told; a 4xx refusal changed nothing and gives none.
+ */
 function withGenerated(result: ActionResult, password: string | undefined): ActionResult {
-  if (result.state !== 'Completed' || password === undefined) return result;
+  if (password === undefined) return result;
+  const unknown = result.state === 'Exception' && (result.statusCode === undefined || result.statusCode >= 500);
+  if (result.state !== 'Completed' && !unknown) return result;
   const response = record(result.response);
+  const note = unknown ? { outcome: 'unknown: Graph may have applied this password; use it, or reset it' } : {};
   return {
     ...result,
-    response: { ...response, password },
-    replayResponse: { ...response, passwordOmitted: PASSWORD_OMITTED },
+    response: { ...response, ...note, password },
+    replayResponse: { ...response, ...note, passwordOmitted: PASSWORD_OMITTED },
   };
 }
 
