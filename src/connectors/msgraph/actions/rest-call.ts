@@ -6,18 +6,11 @@
  * origin (`https://graph.microsoft.com/beta/…` is, another host is a 400): the token goes with it. Completed iff
  * 200 <= status < 400, with the body as the response; otherwise an Exception with Graph's code and message.
  */
-import { dateValueFormatter } from '../../kit/date-format.js';
 import { callUrl, checkUrlText, isAbsoluteUrl, taskPrefix, urlBase } from '../../kit/event-call/call-url.js';
 import { readInput } from '../../kit/event-call/input.js';
 import { responseValue, scrubbedResponse, statusException, statusLine } from '../../kit/event-call/outcome.js';
-import {
-  bodyTemplateIsJson,
-  DotSegmentError,
-  SubstitutionError,
-  substituteJson,
-  substituteUrl,
-} from '../../kit/substitute.js';
-import { type ActionHandler, InvalidInvocationError } from '../../types.js';
+import { checkBodyTemplate, substituteCall } from '../../kit/event-call/prepare.js';
+import type { ActionHandler } from '../../types.js';
 import { graphError } from '../api.js';
 import { graphBlock, graphHost } from '../config.js';
 import { ActivityFailure, activity } from './run.js';
@@ -29,25 +22,11 @@ export const restCall: ActionHandler = (ctx, input, data) => {
   const versioned = urlBase(new URL(`${host.origin}/v1.0`));
   checkUrlText(call.url, 'input.url', versioned);
   const prefix = taskPrefix(versioned, ctx.task.spec.event?.query);
-  if (call.body !== undefined) {
-    const { json, error } = bodyTemplateIsJson(call.body);
-    if (!json) throw new InvalidInvocationError(`input.body is not valid JSON (${error})`);
-  }
-  const event = ctx.task.spec.event ?? {};
+  checkBodyTemplate(call);
   return activity(ctx, async (run) => {
-    let url: URL;
-    let body: string | undefined;
-    try {
-      const formatString = dateValueFormatter({ dateFormat: event.dateFormat, dateTimeFormat: event.dateTimeFormat });
-      const substituted = substituteUrl(call.url, data, { where: 'input.url', formatString });
-      url = callUrl(isAbsoluteUrl(substituted) ? origin : versioned, prefix, substituted);
-      body =
-        call.body === undefined ? undefined : substituteJson(call.body, data, { where: 'input.body', formatString });
-    } catch (e) {
-      if (e instanceof DotSegmentError) throw new InvalidInvocationError(e.message);
-      if (e instanceof SubstitutionError) throw new ActivityFailure(e.message);
-      throw e;
-    }
+    const { url, body } = substituteCall(call, data, ctx.task, (substituted) =>
+      callUrl(isAbsoluteUrl(substituted) ? origin : versioned, prefix, substituted),
+    );
     const answer = await run.send(call.method, url, body);
     if (answer.status >= 200 && answer.status < 400) {
       return { state: 'Completed', statusCode: answer.status, response: responseValue(answer), exception: null };

@@ -5,18 +5,11 @@
  * Basic or Bearer header, under the activity's deadline and retry rules (run.ts). Completed iff
  * 200 <= status < 400, with the body as the response.
  */
-import { dateValueFormatter } from '../../kit/date-format.js';
 import { callUrl, checkUrlText, taskPrefix, urlBase } from '../../kit/event-call/call-url.js';
 import { readInput } from '../../kit/event-call/input.js';
 import { responseValue, scrubbedResponse, statusException } from '../../kit/event-call/outcome.js';
-import {
-  bodyTemplateIsJson,
-  DotSegmentError,
-  SubstitutionError,
-  substituteJson,
-  substituteUrl,
-} from '../../kit/substitute.js';
-import { type ActionHandler, InvalidInvocationError } from '../../types.js';
+import { checkBodyTemplate, substituteCall } from '../../kit/event-call/prepare.js';
+import type { ActionHandler } from '../../types.js';
 import { scimBaseUrl, scimBlock } from '../config.js';
 import { ActivityFailure, activity } from './run.js';
 
@@ -25,24 +18,9 @@ export const restCall: ActionHandler = (ctx, input, data) => {
   const where = urlBase(scimBaseUrl(scimBlock(ctx.connector)));
   checkUrlText(call.url, 'input.url', where);
   const prefix = taskPrefix(where, ctx.task.spec.event?.query);
-  if (call.body !== undefined) {
-    const { json, error } = bodyTemplateIsJson(call.body);
-    if (!json) throw new InvalidInvocationError(`input.body is not valid JSON (${error})`);
-  }
-  const event = ctx.task.spec.event ?? {};
+  checkBodyTemplate(call);
   return activity(ctx, async (run) => {
-    let url: URL;
-    let body: string | undefined;
-    try {
-      const formatString = dateValueFormatter({ dateFormat: event.dateFormat, dateTimeFormat: event.dateTimeFormat });
-      url = callUrl(where, prefix, substituteUrl(call.url, data, { where: 'input.url', formatString }));
-      body =
-        call.body === undefined ? undefined : substituteJson(call.body, data, { where: 'input.body', formatString });
-    } catch (e) {
-      if (e instanceof DotSegmentError) throw new InvalidInvocationError(e.message);
-      if (e instanceof SubstitutionError) throw new ActivityFailure(e.message);
-      throw e;
-    }
+    const { url, body } = substituteCall(call, data, ctx.task, (substituted) => callUrl(where, prefix, substituted));
     const answer = await run.send(call.method, url, body);
     if (answer.status >= 200 && answer.status < 400) {
       return { state: 'Completed', statusCode: answer.status, response: responseValue(answer), exception: null };
