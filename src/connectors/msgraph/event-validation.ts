@@ -4,9 +4,9 @@
  * task stays valid and an invocation of that activity is refused with 400). Kinds the task's mappingsType does
  * not have are not warned about: a task of mappingsType identity is not meant for groups.
  */
-import type { Task, TaskMapping } from '../../model/resources.js';
+import type { Task } from '../../model/resources.js';
 import type { TypeFinding } from '../types.js';
-import { CREATE_NEEDS } from './actions/mapping.js';
+import { CREATE_NEEDS, missingForCreate } from './actions/mapping.js';
 
 const USER_ACTIVITIES = [
   'updateUser',
@@ -23,8 +23,6 @@ const USER_ACTIVITIES = [
 const GROUP_ACTIVITIES = ['updateGroup', 'deleteGroup', 'verifyGroup'];
 const OBJECT_ACTIVITIES = ['updateCustomObject', 'deleteCustomObject'];
 
-const mapped = (m: TaskMapping | undefined, external: string): boolean =>
-  (m?.attributes ?? []).some((a) => a.external === external);
 const list = (names: readonly string[]): string => names.join(', ');
 
 export function validateGraphEventTask(task: Task): TypeFinding[] {
@@ -47,7 +45,7 @@ export function validateGraphEventTask(task: Task): TypeFinding[] {
   for (const kind of ['identity', 'access'] as const) {
     const m = mappings[kind];
     if (!m) continue;
-    const missing = CREATE_NEEDS[kind].filter((p) => !mapped(m, p));
+    const missing = missingForCreate(m, kind);
     const activity = kind === 'identity' ? 'createUser' : 'createGroup';
     if (missing.length > 0) {
       warn(

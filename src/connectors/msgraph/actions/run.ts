@@ -114,13 +114,6 @@ export class GraphActivityRun extends ActivityRunBase<GraphSession> {
   }
 }
 
-/** The Graph error code of a failure, when Graph answered one. */
-export function failureCode(e: unknown): string | undefined {
-  if (!(e instanceof ActivityFailure)) return undefined;
-  const body = e.response as { error?: { code?: unknown } } | null;
-  return typeof body?.error?.code === 'string' ? body.error.code : undefined;
-}
-
 /** Runs an activity body with its own GraphActivityRun; failures become Exception results. */
 export function activity(
   ctx: ActionContext,
