@@ -1,6 +1,7 @@
 /** The settings of a script connector and its tasks, read from the resources with their defaults applied. */
 import { parseDuration } from '../../model/duration.js';
 import type { Connector, Task } from '../../model/resources.js';
+import { DEFAULT_EVENT_TIMEOUT } from '../kit/activity/run.js';
 import { ExtractError } from '../types.js';
 
 export type ScriptBlock = NonNullable<Connector['spec']['script']>;
@@ -8,7 +9,6 @@ export type ScriptSource = NonNullable<NonNullable<Task['spec']['source']>['scri
 
 export const DEFAULT_TIMEOUT = '2h';
 export const DEFAULT_HEARTBEAT_TIMEOUT = '5m';
-export const DEFAULT_EVENT_TIMEOUT = '30s';
 
 export function scriptBlock(connector: Connector): ScriptBlock {
   const block = connector.spec.script;

@@ -8,12 +8,11 @@
 import { ResultCodeError } from 'ldapts';
 import { parseDuration } from '../../../model/duration.js';
 import { ProvisioError } from '../../../model/errors.js';
+import { DEFAULT_EVENT_TIMEOUT } from '../../kit/activity/run.js';
 import type { ActionContext, ActionResult } from '../../types.js';
 import { describeLdapError } from '../errors.js';
 import type { LdapSession } from '../session.js';
 import { leaseLdapSession } from './session.js';
-
-const DEFAULT_TIMEOUT = '30s';
 
 const STATUS: Readonly<Record<number, number>> = {
   32: 404,
@@ -46,7 +45,7 @@ export class ActivityFailure extends Error {
 }
 
 export async function activity(ctx: ActionContext, work: (s: LdapSession) => Promise<Done>): Promise<ActionResult> {
-  const timeout = ctx.task.spec.event?.timeout ?? DEFAULT_TIMEOUT;
+  const timeout = ctx.task.spec.event?.timeout ?? DEFAULT_EVENT_TIMEOUT;
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(

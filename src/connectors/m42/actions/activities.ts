@@ -10,6 +10,7 @@ import type { WriteAnswer } from '../../../targets/m42/api/data-cards.js';
 import { eqlAttribute, eqlLiteral } from '../../../targets/m42/api/eql.js';
 import { attributeErrorsText, M42ApiError } from '../../../targets/m42/api/errors.js';
 import type { TemplateInfo } from '../../../targets/m42/api/types.js';
+import { DEFAULT_EVENT_TIMEOUT } from '../../kit/activity/run.js';
 import {
   type ActionContext,
   type ActionHandler,
@@ -37,7 +38,7 @@ function activity(work: Work): ActionHandler {
     const source = m42Source(ctx);
     genericMapping(ctx.task);
     const lease = await leaseM42Session(ctx);
-    const timeoutMs = parseDuration(ctx.task.spec.event?.timeout ?? '30s');
+    const timeoutMs = parseDuration(ctx.task.spec.event?.timeout ?? DEFAULT_EVENT_TIMEOUT);
     const deadline = AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]);
     try {
       const template = await raceWith(lease.session.templates.get(source.templateCode), deadline);

@@ -6,11 +6,10 @@
 
 import { parseDuration } from '../../../model/duration.js';
 import type { Connector, Task } from '../../../model/resources.js';
+import { DEFAULT_EVENT_TIMEOUT } from '../../kit/activity/run.js';
 import { dateValueFormatter } from '../../kit/date-format.js';
 import { taskPrefix, type UrlBase, urlBase } from '../../kit/event-call/call-url.js';
 import { mergeHeaders } from '../api.js';
-
-export const DEFAULT_EVENT_TIMEOUT = '30s';
 
 /** The connector or task is misconfigured: the call fails with an Exception naming the field. */
 export class ConfigError extends Error {}

@@ -13,7 +13,7 @@ import { endpoint } from '../config.js';
 import { features, type ProviderFeatures } from '../provider.js';
 import { type EventSession, leaseScimSession } from './sessions.js';
 
-export { ActivityFailure, completed, DEFAULT_EVENT_TIMEOUT, record, text } from '../../kit/activity/run.js';
+export { ActivityFailure, completed, record, text } from '../../kit/activity/run.js';
 
 export interface Answer {
   status: number;
